@@ -1,0 +1,1 @@
+"""The backend_ganeti app (filled by its own issue)."""

@@ -1,0 +1,1 @@
+"""The compute app (filled by its own issue)."""

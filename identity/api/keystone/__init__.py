@@ -1,0 +1,1 @@
+"""The Keystone v3-compatible API under /identity."""

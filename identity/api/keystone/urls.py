@@ -1,0 +1,3 @@
+"""Keystone URLs (mounted at /identity)."""
+
+urlpatterns: list = []

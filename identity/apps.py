@@ -1,0 +1,15 @@
+"""App config of identity."""
+
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    """Users, projects, roles, tokens, quota ledger."""
+
+    name = "identity"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from identity import quota_registry
+
+        quota_registry.declare_builtin_resources()

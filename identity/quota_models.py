@@ -1,0 +1,104 @@
+"""Quota ledger data: resources, holdings and two-phase commissions (Synnefo/Astakos style).
+
+A holding is what one holder (a project, or a user within a project) has of one resource:
+its limit and a usage bracket [usage_min, usage_max]. Accepted provisions move both ends;
+pending ones widen the bracket, so `usage_max <= limit` holds whatever the pending ones become.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Resource(models.Model):
+    """A quota resource declared by an app, e.g. `compute.cores`."""
+
+    name = models.CharField(primary_key=True, max_length=64)
+    description = models.CharField(max_length=255, blank=True, default="")
+    unit = models.CharField(max_length=16, blank=True, default="")
+    default_project_limit = models.BigIntegerField(default=0)
+    default_user_limit = models.BigIntegerField(
+        null=True, blank=True, help_text="Per-member limit inside a project; empty means no per-user limit."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Holding(models.Model):
+    """One holder's limit and usage bracket for one resource.
+
+    The holder is a project (`user` empty) or a user inside a project.
+    """
+
+    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, related_name="holdings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="holdings"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="holdings")
+    limit = models.BigIntegerField()
+    usage_min = models.BigIntegerField(default=0)
+    usage_max = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "resource"], condition=models.Q(user=None), name="holding_project_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "user", "resource"],
+                condition=~models.Q(user=None),
+                name="holding_user_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(usage_min__lte=models.F("usage_max")), name="holding_bracket"),
+            models.CheckConstraint(condition=models.Q(usage_min__gte=0), name="holding_usage_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"{self.project_id}/{self.user_id}" if self.user_id else self.project_id
+        return f"{who}:{self.resource_id}"
+
+
+class Commission(models.Model):
+    """A batch of provisions issued together, then accepted or rejected as a whole."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    serial = models.BigAutoField(primary_key=True)
+    client = models.CharField(max_length=64, help_text="The app that issued it, e.g. `compute`.")
+    client_key = models.CharField(max_length=128, help_text="The client's idempotency key for this commission.")
+    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, related_name="commissions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True, default="")
+    target = models.CharField(max_length=255, blank=True, default="", help_text="What it is for, e.g. server id.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    issued_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "client_key"], name="commission_client_key_unique")]
+        indexes = [models.Index(fields=["state", "issued_at"])]
+
+    def __str__(self) -> str:
+        return f"commission {self.serial} ({self.state})"
+
+
+class Provision(models.Model):
+    """One holding's share of a commission: a signed quantity of one resource."""
+
+    commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="provisions")
+    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="provisions")
+    quantity = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.holding}: {self.quantity:+d}"

@@ -1,0 +1,1 @@
+"""The objectstore app (filled by its own issue)."""

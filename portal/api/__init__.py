@@ -1,0 +1,1 @@
+"""Shared API building blocks: token authentication, fault rendering, base views."""

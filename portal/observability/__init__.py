@@ -1,0 +1,1 @@
+"""Operability: request ids, structured logging, Prometheus metrics."""

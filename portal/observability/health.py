@@ -1,0 +1,44 @@
+"""`/health`: database and broker checks (django-health-check), as JSON for probes."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from kombu import Connection
+
+
+def _check_database() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return None
+
+
+def _check_broker() -> str | None:
+    with Connection(
+        settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS, connect_timeout=3
+    ) as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+    return None
+
+
+CHECKS = {"database": _check_database, "broker": _check_broker}
+
+
+def health_view(request: HttpRequest) -> JsonResponse:
+    """Run each check; 200 if all pass, 503 with the failing ones otherwise."""
+    results = {}
+    healthy = True
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check()
+            results[name] = {"status": "ok"}
+        except Exception as exc:  # noqa: BLE001 - a health probe must report any failure, not raise it
+            healthy = False
+            results[name] = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+        results[name]["seconds"] = round(time.perf_counter() - started, 4)
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503)

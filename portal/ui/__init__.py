@@ -1,0 +1,1 @@
+"""The dashboard shell: home, layout helpers."""

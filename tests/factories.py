@@ -1,0 +1,48 @@
+"""factory-boy factories for identity models, and a role-assignment helper."""
+
+from __future__ import annotations
+
+import factory
+
+from identity.models import Project, Role, RoleAssignment, User
+
+PASSWORD = "secret-pass"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """An active user in the Default domain whose password is `PASSWORD`."""
+
+    class Meta:
+        model = User
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.name}@example.org")
+    status = User.Status.ACTIVE
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A project in the Default domain."""
+
+    class Meta:
+        model = Project
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"project{n}")
+
+
+def role(name: str) -> Role:
+    """The role with this name (created if missing)."""
+    return Role.objects.get_or_create(name=name)[0]
+
+
+def assign(user: User, project: Project, *roles: str) -> None:
+    """Give `user` each of `roles` on `project`."""
+    for name in roles:
+        RoleAssignment.objects.get_or_create(user=user, project=project, role=role(name))
