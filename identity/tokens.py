@@ -11,6 +11,7 @@ The payload is signed, not encrypted: it holds ids and role names, no secrets.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -20,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
 
@@ -34,8 +36,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.cache
+def _key_for(secret_key: str) -> bytes:
+    return hashlib.sha256(b"nefos-token-signing-v1:" + secret_key.encode()).digest()
+
+
 def _signing_key() -> bytes:
-    return hashlib.sha256(b"nefos-token-signing-v1:" + settings.SECRET_KEY.encode()).digest()
+    return _key_for(settings.SECRET_KEY)
 
 
 @dataclass(frozen=True)
@@ -111,13 +118,51 @@ def encode(ctx: TokenContext) -> str:
     return f"{body}.{_b64(mac)}"
 
 
+class _DecodedCache:
+    """Recently verified tokens, so a token's signature and payload are checked once per process.
+
+    Keyed by the whole token string: a changed byte misses the cache and is verified afresh.
+    """
+
+    MAX_ENTRIES = 20_000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, TokenContext] = {}
+        self.key = b""
+
+    def get(self, token: str, key: bytes) -> TokenContext | None:
+        if key != self.key:  # the secret key changed (tests override settings): forget everything
+            self.entries.clear()
+            self.key = key
+        return self.entries.get(token)
+
+    def put(self, token: str, ctx: TokenContext) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+        self.entries[token] = ctx
+
+
+_decoded = _DecodedCache()
+
+
 def decode(token: str) -> TokenContext:
     """Check a token's signature and expiry (not revocation) and return its context."""
+    key = _signing_key()
+    ctx = _decoded.get(token, key)
+    if ctx is None:
+        ctx = _verify(token, key)
+        _decoded.put(token, ctx)
+    if ctx.expires_at <= time.time():
+        raise Unauthorized("The token has expired.")
+    return ctx
+
+
+def _verify(token: str, key: bytes) -> TokenContext:
     body, _, mac = token.partition(".")
     if not body or not mac or len(token) > 4096:
         raise Unauthorized("The request you have made requires authentication.")
     try:
-        expected = hmac.new(_signing_key(), body.encode("ascii"), hashlib.sha256).digest()
+        expected = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
         if not hmac.compare_digest(expected, _unb64(mac)):
             raise Unauthorized("The request you have made requires authentication.")
         raw = json.loads(_unb64(body))
@@ -125,10 +170,10 @@ def decode(token: str) -> TokenContext:
         values["roles"] = tuple(values["roles"] or ())
         values["methods"] = tuple(values["methods"] or ())
         ctx = TokenContext(**values, token=token)
+        if not isinstance(ctx.expires_at, int | float) or not isinstance(ctx.issued_at, int | float):
+            raise TypeError("bad timestamps")
     except (ValueError, TypeError, UnicodeError) as exc:
         raise Unauthorized("The request you have made requires authentication.") from exc
-    if ctx.expires_at <= time.time():
-        raise Unauthorized("The token has expired.")
     return ctx
 
 
@@ -142,10 +187,14 @@ class RevocationView:
     def clear(self) -> None:
         """Forget everything (the next check reloads from the database)."""
         self.audit_ids: set[str] = set()
-        self.by_key: dict[tuple[str, str, str], float] = {}
+        self.by_user: dict[str, float] = {}
+        self.by_project: dict[str, float] = {}
+        self.by_user_project: dict[tuple[str, str], float] = {}
+        self.by_app_cred: dict[str, float] = {}
         self.last_id = 0
         self.loaded_at = -1.0e9
         self.stamp_mtime = -1.0
+        self.interval = 0.0
 
     def _stamp(self) -> float:
         try:
@@ -156,7 +205,7 @@ class RevocationView:
     def refresh_if_stale(self) -> None:
         """Reload new events if the host stamp moved or the refresh interval passed."""
         stamp = self._stamp()
-        if stamp == self.stamp_mtime and time.monotonic() - self.loaded_at < settings.PORTAL_REVOCATION_REFRESH:
+        if stamp == self.stamp_mtime and time.monotonic() - self.loaded_at < self.interval:
             return
         self.refresh(stamp)
 
@@ -165,6 +214,7 @@ class RevocationView:
         from identity.models import RevocationEvent
 
         with self._lock:
+            self.interval = settings.PORTAL_REVOCATION_REFRESH
             self.stamp_mtime = self._stamp() if stamp is None else stamp
             self.loaded_at = time.monotonic()
             rows = (
@@ -176,21 +226,36 @@ class RevocationView:
                 self.last_id = max(self.last_id, pk)
                 if audit_id:
                     self.audit_ids.add(audit_id)
-                    continue
-                key = (user_id, project_id, app_cred_id)
-                self.by_key[key] = max(self.by_key.get(key, 0.0), before.timestamp())
+                elif app_cred_id:
+                    _raise(self.by_app_cred, app_cred_id, before.timestamp())
+                elif user_id and project_id:
+                    _raise(self.by_user_project, (user_id, project_id), before.timestamp())
+                elif user_id:
+                    _raise(self.by_user, user_id, before.timestamp())
+                elif project_id:
+                    _raise(self.by_project, project_id, before.timestamp())
 
     def is_revoked(self, ctx: TokenContext) -> bool:
-        """Whether any revocation event matches the token."""
+        """Whether any revocation event matches the token (a few hash lookups, whatever the count)."""
         if ctx.audit_id in self.audit_ids or (ctx.parent_audit_id and ctx.parent_audit_id in self.audit_ids):
             return True
-        if not self.by_key:
-            return False
-        project = ctx.project_id or ""
-        for key in ((ctx.user_id, "", ""), ("", project, ""), (ctx.user_id, project, "")):
-            if ctx.issued_at <= self.by_key.get(key, -1.0):
-                return True
-        return bool(ctx.app_cred_id) and ctx.issued_at <= self.by_key.get(("", "", ctx.app_cred_id), -1.0)
+        issued = ctx.issued_at
+        if issued <= self.by_user.get(ctx.user_id, _NEVER):
+            return True
+        if ctx.project_id and (
+            issued <= self.by_project.get(ctx.project_id, _NEVER)
+            or issued <= self.by_user_project.get((ctx.user_id, ctx.project_id), _NEVER)
+        ):
+            return True
+        return bool(ctx.app_cred_id) and issued <= self.by_app_cred.get(ctx.app_cred_id, _NEVER)
+
+
+_NEVER = -1.0
+
+
+def _raise(index: dict, key: object, value: float) -> None:
+    if value > index.get(key, _NEVER):
+        index[key] = value
 
 
 revocations = RevocationView()
@@ -198,7 +263,12 @@ revocations = RevocationView()
 
 def revocation_stamp_path() -> str:
     """The file whose mtime tells processes on this host that revocations changed."""
-    return str(settings.DATA_DIR / "revocations.stamp")
+    return _stamp_path_for(settings.DATA_DIR)
+
+
+@functools.cache
+def _stamp_path_for(data_dir: object) -> str:
+    return str(Path(str(data_dir)) / "revocations.stamp")
 
 
 def touch_revocation_stamp() -> None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import factory
 
-from identity.models import Project, Role, RoleAssignment, User
+from identity.models import DEFAULT_DOMAIN_ID, Domain, Project, Role, RoleAssignment, User
 
 PASSWORD = "secret-pass"
+
+
+def default_domain() -> Domain:
+    """The Default domain (transactional tests flush the row the migration made)."""
+    return Domain.objects.get_or_create(pk=DEFAULT_DOMAIN_ID, defaults={"name": "Default"})[0]
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -16,6 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = User
         django_get_or_create = ("name",)
 
+    domain = factory.LazyFunction(default_domain)
     name = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.name}@example.org")
     status = User.Status.ACTIVE
@@ -34,6 +40,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
         model = Project
         django_get_or_create = ("name",)
 
+    domain = factory.LazyFunction(default_domain)
     name = factory.Sequence(lambda n: f"project{n}")
 
 

@@ -1,0 +1,1 @@
+"""Identity services: the only code that changes identity models (one transaction each)."""
