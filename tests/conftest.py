@@ -1,4 +1,4 @@
-"""Shared fixtures: a private data dir, factories, token helpers.
+"""Shared fixtures: users, projects, role assignments (tests.env_plugin sets the data dir).
 
 Tests run against SQLite by default and against PostgreSQL/RabbitMQ when DATABASE_URL /
 CELERY_BROKER_URL point at them (as `.ci/run` does).
@@ -7,10 +7,6 @@ CELERY_BROKER_URL point at them (as `.ci/run` does).
 from __future__ import annotations
 
 import os
-import tempfile
-
-os.environ.setdefault("PORTAL_DATA_DIR", tempfile.mkdtemp(prefix="nefos-test-"))
-os.environ.setdefault("PORTAL_FAST_PASSWORD_HASHING", "1")
 
 import pytest
 
@@ -47,3 +43,14 @@ def admin_user(db):
     admin_project = ProjectFactory(name="admin")
     assign(user, admin_project, "admin", "member", "reader")
     return user
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the private data dir tests.settings made (only that one)."""
+    import shutil
+
+    from django.conf import settings
+
+    data_dir = str(getattr(settings, "DATA_DIR", ""))
+    if os.path.basename(data_dir).startswith("nefos-test-") and os.environ.get("PORTAL_KEEP_TEST_DATA") != "1":
+        shutil.rmtree(data_dir, ignore_errors=True)
