@@ -10,6 +10,6 @@ import tempfile
 os.environ.setdefault("PORTAL_DATA_DIR", tempfile.mkdtemp(prefix="nefos-test-"))
 os.environ.setdefault("PORTAL_FAST_PASSWORD_HASHING", "1")
 
-import portal.settings as _product  # noqa: E402
+import portal.settings as _product
 
 globals().update({name: value for name, value in vars(_product).items() if name.isupper()})
