@@ -110,9 +110,11 @@ def update_user(user: User, *, actor: Any, **changes: Any) -> User:
     return user
 
 
-@transaction.atomic
 def change_own_password(user: User, original: str, new: str) -> User:
-    """A user changes their own password; all their existing tokens are revoked."""
+    """A user changes their own password; all their existing tokens are revoked.
+
+    Not one transaction on purpose: a failed attempt is audited, and the audit row must stay.
+    """
     if not user.check_password(original or ""):
         audit.record(user, "user.change_password", user, result="failure")
         raise Unauthorized("The original password is not correct.")

@@ -1,3 +1,12 @@
-"""Dashboard URLs."""
+"""Dashboard URLs: home, project switcher, audit log, and identity's pages."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+from portal.ui import audit, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("switch-project/", views.switch_project, name="switch_project"),
+    path("manage/audit/", audit.audit_log, name="manage_audit"),
+    path("", include("identity.ui.urls")),
+]

@@ -144,3 +144,12 @@ def test_user_without_role_cannot_scope_even_with_right_password():
     assign(UserFactory(), project, "member")
     with pytest.raises(Unauthorized):
         auth.authenticate(password_doc(user, scope={"project": {"id": project.pk}}))
+
+
+@pytest.mark.django_db
+def test_failed_password_change_is_audited_when_original_wrong(member):
+    from portal.models import AuditEvent
+
+    with pytest.raises(Unauthorized):
+        users.change_own_password(member, "wrong", "new-password-1")
+    assert AuditEvent.objects.filter(action="user.change_password", result="failure", actor_id=member.pk).exists()
