@@ -1,0 +1,1 @@
+"""The portal REST API of identity under /api/: projects, members, quotas, resources, applications, audit."""

@@ -1,0 +1,144 @@
+"""The quota ledger under real concurrency on PostgreSQL: 32 threads, each with its own connection.
+
+Run with `DATABASE_URL=postgres://postgres@127.0.0.1:5432/nefos pytest tests/identity/test_quotas_postgres.py`;
+skipped on SQLite (whose single writer serialises everything and proves nothing here).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from identity.quota_models import Commission, Holding, Provision, Resource
+from identity.services import quotas
+from portal.errors import QuotaExceeded
+from tests.factories import ProjectFactory
+
+THREADS = 32
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="needs PostgreSQL (DATABASE_URL=postgres://...)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_threads(work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(i)` in THREADS threads started together; each closes its own DB connection."""
+    barrier = threading.Barrier(THREADS)
+    results: list[Any] = [None] * THREADS
+    errors: list[BaseException] = []
+
+    def body(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except BaseException as exc:  # re-raised in the main thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    if errors:
+        raise errors[0]
+    return results
+
+
+@pytest.fixture
+def ledger():
+    """A project with two resources, limits 40 cores and 40 GiB."""
+    Resource.objects.create(name="pg.cores", default_project_limit=40)
+    Resource.objects.create(name="pg.gib", default_project_limit=40)
+    project = ProjectFactory()
+    quotas.ensure_holdings(project)
+    yield project
+    quotas.unregister_resolver("pg-resolved")
+
+
+def brackets(project) -> dict[str, tuple[int, int]]:
+    return {h.resource_id: (h.usage_min, h.usage_max) for h in Holding.objects.filter(project=project, user=None)}
+
+
+def test_concurrent_issues_never_pass_limit_when_32_threads_race(ledger):
+    def work(i: int) -> int:
+        granted = 0
+        for n in range(5):
+            # Keys in both orders: locking in primary-key order must keep this deadlock-free.
+            provisions = {"pg.cores": 1, "pg.gib": 1} if (i + n) % 2 else {"pg.gib": 1, "pg.cores": 1}
+            try:
+                quotas.issue(ledger, provisions, actor=None, client="pg", client_key=f"{i}-{n}")
+            except QuotaExceeded:
+                continue
+            granted += 1
+        return granted
+
+    granted = sum(run_threads(work))
+    assert granted == 40  # 160 attempts at 1 unit each against a limit of 40
+    assert brackets(ledger) == {"pg.cores": (0, 40), "pg.gib": (0, 40)}
+    assert Commission.objects.filter(project=ledger).count() == 40
+
+
+def test_concurrent_settling_leaves_usage_equal_to_accepted_when_resolved(ledger):
+    quotas.register_resolver("pg-resolved", lambda c: c.serial % 2 == 0)
+
+    def work(i: int) -> dict[str, int]:
+        rng = random.Random(i)
+        accepted = {"pg.cores": 0, "pg.gib": 0}
+        for n in range(8):
+            cores, gib = rng.randint(1, 3), rng.randint(1, 2)
+            client = "pg-resolved" if i % 2 else "pg-orphaned"
+            try:
+                commission = quotas.issue(
+                    ledger, {"pg.cores": cores, "pg.gib": gib}, actor=None, client=client, client_key=f"{i}-{n}"
+                )
+            except QuotaExceeded:
+                continue
+            choice = rng.choice(["accept", "reject", "leave"])
+            if choice == "accept":
+                quotas.accept(commission.serial)
+                accepted["pg.cores"] += cores
+                accepted["pg.gib"] += gib
+            elif choice == "reject":
+                quotas.reject(commission.serial)
+            if n % 3 == 0:  # give some capacity back, concurrently with the others' charges
+                release = min(accepted["pg.cores"], 1)
+                if release:
+                    quotas.accept(
+                        quotas.issue(
+                            ledger, {"pg.cores": -release}, actor=None, client="pg-release", client_key=f"r{i}-{n}"
+                        ).serial
+                    )
+                    accepted["pg.cores"] -= release
+        return accepted
+
+    run_threads(work)
+    during = brackets(ledger)
+    assert all(high <= 40 for _, high in during.values())
+
+    counts = quotas.resolve_pending(older_than_seconds=0)
+    assert counts["examined"] == counts["accepted"] + counts["rejected"]
+    assert not Commission.objects.filter(state=Commission.State.PENDING).exists()
+
+    after = brackets(ledger)
+    for name in ("pg.cores", "pg.gib"):
+        accepted = sum(
+            Provision.objects.filter(
+                holding__project=ledger, holding__resource_id=name, commission__state=Commission.State.ACCEPTED
+            ).values_list("quantity", flat=True)
+        )
+        assert after[name] == (accepted, accepted)
+        assert accepted <= 40
