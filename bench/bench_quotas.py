@@ -12,15 +12,16 @@ rows it made. Without a PostgreSQL DATABASE_URL it says so and exits 0.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DB = "nefos_bench"
@@ -58,41 +59,42 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def rate(concurrency: int, op: Callable[[int, int], None]) -> float:
-    """Operations per second of `concurrency` threads each running `op(thread, n)` for DURATION seconds."""
+def _worker(i: int, op: Callable[[int, int], None], start_at: float, results: Any) -> None:
+    """One client process: run `op` from `start_at` for DURATION seconds, report the count."""
     from django.db import connection
 
-    counts = [0] * concurrency
-    errors: list[BaseException] = []
-    ready = threading.Barrier(concurrency + 1)
-    deadline = [0.0]
+    connection.ensure_connection()  # connecting is not part of the measurement
+    time.sleep(max(0.0, start_at - time.time()))
+    deadline = start_at + DURATION
+    n = 0
+    while time.time() < deadline:
+        op(i, n)
+        n += 1
+    connection.close()
+    results.put(n)
 
-    def worker(i: int) -> None:
-        try:
-            connection.ensure_connection()  # connecting is not part of the measurement
-            ready.wait()
-            n = 0
-            while time.monotonic() < deadline[0]:
-                op(i, n)
-                n += 1
-            counts[i] = n
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.monotonic() + DURATION
-    started = time.monotonic()
-    ready.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    if errors:
-        raise errors[0]
-    return sum(counts) / elapsed
+def rate(concurrency: int, op: Callable[[int, int], None]) -> float:
+    """Operations per second of `concurrency` client processes each running `op(client, n)`.
+
+    Processes, not threads, as in production (gunicorn sync workers): the ledger's Python work
+    must not be serialised by one interpreter's GIL while the database is what is measured.
+    """
+    from django.db import connections
+
+    connections.close_all()  # children must not share the parent's connection
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    start_at = time.time() + 1.0 + concurrency * 0.02
+    procs = [ctx.Process(target=_worker, args=(i, op, start_at, results)) for i in range(concurrency)]
+    for proc in procs:
+        proc.start()
+    counts = [results.get(timeout=DURATION + 60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+        if proc.exitcode != 0:
+            raise RuntimeError(f"a benchmark client exited with {proc.exitcode}")
+    return sum(counts) / DURATION
 
 
 def main() -> int:

@@ -9,6 +9,8 @@ by `resolve_pending` (a periodic Celery task), which asks the client's registere
 
 Lock order, everywhere: the commission row first (settling), then holding rows in primary-key
 order. Every transaction takes its locks in that order, so concurrent ones never deadlock.
+A holding is checked and changed by one conditional UPDATE at the end of its transaction, so its
+row lock (the one every commission of that holder queues on) is held only until the commit.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from identity.models import Project, User
-from identity.quota_models import Commission, Holding, Provision, Resource
+from identity.quota_models import Commission, Holding, Resource
+from identity.services import ledger_sql
 from portal import audit
 from portal.errors import Conflict, InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from portal.models import AuditEvent
@@ -95,26 +97,18 @@ def ensure_holdings(project: Project, user: User | None = None) -> list[Holding]
     return list(holder.order_by("resource_id"))
 
 
-def _lock_holdings(project: Project, user: User | None, names: list[str]) -> list[Holding]:
-    """Lock the project's holdings of `names` (and the user's, if any) in primary-key order."""
-    holder = Q(user=None) | Q(user=user) if user is not None else Q(user=None)
-    return list(
-        Holding.objects.select_for_update(of=("self",))
-        .select_related("resource")
-        .filter(holder, project=project, resource_id__in=names)
-        .order_by("pk")
-    )
-
-
-def _complete(holdings: list[Holding], names: list[str], user: User | None) -> bool:
-    """Whether `holdings` has every project holding of `names` and every user holding they call for."""
-    project_level = {h.resource_id: h.resource for h in holdings if h.user_id is None}
+def _complete(rows: list[tuple[int, str, str | None]], names: list[str], user: User | None) -> bool:
+    """Whether `rows` has every project holding of `names` and every user holding they call for."""
+    project_level = {name for _, name, user_id in rows if user_id is None}
     if len(project_level) != len(names):
         return False
     if user is None:
         return True
-    user_level = {h.resource_id for h in holdings if h.user_id is not None}
-    return all(n in user_level for n, r in project_level.items() if r.default_user_limit is not None)
+    user_level = {name for _, name, user_id in rows if user_id is not None}
+    per_user = set(
+        Resource.objects.filter(name__in=names, default_user_limit__isnull=False).values_list("name", flat=True)
+    )
+    return per_user <= user_level
 
 
 def _replay(
@@ -194,62 +188,53 @@ def _issue(
         reason=detail["reason"][:255],
         target=detail["target"][:255],
     )
-    # Written before the holdings are locked, to keep the lock short; it rolls back with a refusal.
+    # Everything but the holding updates comes first: the updates take the row locks that
+    # concurrent commissions queue on, and those are held only from there to the commit.
     audit.record(actor, "quota.issue", commission, project_id=project.pk, detail=detail)
-    holdings = _lock_holdings(project, user, names)
-    if not _complete(holdings, names, user):
+    user_id = user.pk if user is not None else None
+    rows = ledger_sql.holding_rows(project.pk, user_id, names)
+    if not _complete(rows, names, user):
         resources_named(names)  # ValidationFailed for unknown names
         ensure_holdings(project)
         if user is not None:
             ensure_holdings(project, user)
-        holdings = _lock_holdings(project, user, names)
-
-    for holding in holdings:
-        quantity = wanted[holding.resource_id]
-        if quantity > 0 and holding.usage_max + quantity > holding.limit:
-            scope = f" (per-user limit of {holding.user_id})" if holding.user_id else ""
-            raise QuotaExceeded(
-                f"Quota exceeded for {holding.resource_id}{scope}: limit {holding.limit}, "
-                f"in use {holding.usage_max}, requested {quantity}.",
-                resource=holding.resource_id,
-                limit=holding.limit,
-                usage=holding.usage_max,
-                requested=quantity,
-            )
-        if quantity < 0 and holding.usage_min + quantity < 0:
-            raise ValidationFailed(
-                f"Cannot release {-quantity} of {holding.resource_id}: only {holding.usage_min} in use."
-            )
-    for holding in holdings:
-        quantity = wanted[holding.resource_id]
-        field = "usage_max" if quantity > 0 else "usage_min"
-        Holding.objects.filter(pk=holding.pk).update(**{field: F(field) + quantity})
-    Provision.objects.bulk_create(
-        [Provision(commission=commission, holding=h, quantity=wanted[h.resource_id]) for h in holdings]
-    )
+        rows = ledger_sql.holding_rows(project.pk, user_id, names)
+    ledger_sql.insert_provisions(commission.serial, [(pk, wanted[name]) for pk, name, _ in rows])
+    for pk, name, _ in rows:
+        if not ledger_sql.widen(pk, wanted[name]):
+            _refuse(Holding.objects.get(pk=pk), wanted[name])
     return commission
+
+
+def _refuse(holding: Holding, quantity: int) -> None:
+    """Raise the error for a provision its holding cannot take."""
+    if quantity > 0:
+        scope = f" (per-user limit of {holding.user_id})" if holding.user_id else ""
+        raise QuotaExceeded(
+            f"Quota exceeded for {holding.resource_id}{scope}: limit {holding.limit}, "
+            f"in use {holding.usage_max}, requested {quantity}.",
+            resource=holding.resource_id,
+            limit=holding.limit,
+            usage=holding.usage_max,
+            requested=quantity,
+        )
+    raise ValidationFailed(f"Cannot release {-quantity} of {holding.resource_id}: only {holding.usage_min} in use.")
 
 
 def _settle(serial: int, *, accept: bool, actor: User | None, via: str) -> tuple[Commission, bool]:
     """Accept or reject a pending commission; return it and whether this call changed it."""
     goal = Commission.State.ACCEPTED if accept else Commission.State.REJECTED
     with transaction.atomic():
-        try:
-            commission = Commission.objects.select_for_update().get(pk=serial)
-        except Commission.DoesNotExist as exc:
-            raise NotFound(f"Could not find commission {serial}.") from exc
-        if commission.state == goal:
-            return commission, False
-        if commission.state != Commission.State.PENDING:
+        # One conditional UPDATE both claims the commission (row lock) and checks it is pending.
+        claimed = ledger_sql.claim(serial, goal, timezone.now())
+        commission = Commission.objects.filter(pk=serial).first()
+        if commission is None:
+            raise NotFound(f"Could not find commission {serial}.")
+        if not claimed:
+            if commission.state == goal:
+                return commission, False
             raise InvalidState(f"Commission {serial} is already {commission.state}.")
-        provisions = list(
-            commission.provisions.order_by("holding_id").values_list(
-                "holding_id", "holding__resource_id", "holding__user_id", "quantity"
-            )
-        )
-        commission.state = goal
-        commission.resolved_at = timezone.now()
-        commission.save(update_fields=["state", "resolved_at"])
+        provisions = ledger_sql.provisions_of(serial)
         audit.record(
             actor,
             "quota.accept" if accept else "quota.reject",
@@ -263,11 +248,7 @@ def _settle(serial: int, *, accept: bool, actor: User | None, via: str) -> tuple
         )
         # Each UPDATE locks its holding row; going in primary-key order keeps the global lock order.
         for holding_id, _name, _user_id, quantity in provisions:
-            if accept:
-                field, delta = ("usage_min" if quantity > 0 else "usage_max"), quantity
-            else:
-                field, delta = ("usage_max" if quantity > 0 else "usage_min"), -quantity
-            Holding.objects.filter(pk=holding_id).update(**{field: F(field) + delta})
+            ledger_sql.settle_holding(holding_id, quantity, accept=accept)
     return commission, True
 
 
