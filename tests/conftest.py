@@ -12,6 +12,8 @@ import pytest
 
 from tests.factories import ProjectFactory, UserFactory, assign
 
+pytest_plugins = ["tests.live"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_revocation_view():

@@ -19,7 +19,7 @@ from identity.models import ApplicationCredential, Domain, Project, User
 from identity.services.roles import role_names
 from identity.tokens import TokenContext
 from portal import audit
-from portal.errors import Unauthorized, ValidationFailed
+from portal.errors import NotFound, Unauthorized, ValidationFailed
 
 AUTH_FAILED = "The request you have made requires authentication."
 
@@ -183,7 +183,11 @@ def authenticate(auth: Any) -> TokenContext:
         )
     if "token" in methods:
         spec = _dict(identity.get("token"), "identity.token")
-        old = tokens.validate(_str(spec.get("id"), "identity.token.id"))
+        try:
+            old = tokens.validate(_str(spec.get("id"), "identity.token.id"))
+        except Unauthorized as exc:
+            # Keystone answers 404 (TokenNotFound) when the token to rescope is bad, expired or revoked.
+            raise NotFound("Could not find token.") from exc
         if old.app_cred_id:
             raise Unauthorized("A token created with an application credential cannot be rescoped.")
         user = User.objects.select_related("domain").filter(pk=old.user_id).first()

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Run tempest's identity v3 tests (non-admin) against a fresh portal; print passed/failed/skipped.
+#
+#   scripts/conformance.sh                      # what `make conformance` runs
+#   TEMPEST_REGEX='^tempest\.api\.identity\.v3\.test_tokens' scripts/conformance.sh
+#
+# Steps: reuse or create .venv-tempest (tempest 47); start `scripts/demo.py` on a free
+# 127.0.0.1 port with a temporary data dir; create the accounts of scripts/tempest/accounts.yaml;
+# write tempest.conf from scripts/tempest/tempest.conf.in; `tempest run` with HOME in the scratch
+# dir; stop the portal by its PID and delete the scratch dir (kept with CONFORMANCE_KEEP=1).
+# Exit status: tempest's.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+PYTHON="$ROOT/.venv/bin/python"
+TEMPEST_VENV=${TEMPEST_VENV:-$ROOT/.venv-tempest}
+TEMPEST_VERSION=${TEMPEST_VERSION:-47.*}
+TEMPEST_REGEX=${TEMPEST_REGEX:-'^tempest\.api\.identity\.v3'}
+TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE:-admin}
+TEMPEST_CONCURRENCY=${TEMPEST_CONCURRENCY:-1}
+READY_TIMEOUT=${READY_TIMEOUT:-120}
+
+log() { printf 'conformance: %s\n' "$*" >&2; }
+
+if [[ ! -x "$TEMPEST_VENV/bin/tempest" ]]; then
+    log "creating $TEMPEST_VENV with tempest==$TEMPEST_VERSION"
+    python3.11 -m venv "$TEMPEST_VENV"
+    "$TEMPEST_VENV/bin/pip" install --quiet "tempest==$TEMPEST_VERSION"
+fi
+
+work=$(mktemp -d -t nefos-conformance.XXXXXX)
+portal_pid=""
+
+# shellcheck disable=SC2317  # stop_portal and cleanup run from the EXIT trap
+stop_portal() {
+    [[ -n "$portal_pid" ]] || return 0
+    if kill -0 "$portal_pid" 2>/dev/null; then
+        kill -TERM "$portal_pid" 2>/dev/null || true
+        for _ in $(seq 1 60); do
+            kill -0 "$portal_pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -0 "$portal_pid" 2>/dev/null && kill -KILL "$portal_pid" 2>/dev/null
+    fi
+    wait "$portal_pid" 2>/dev/null || true
+    portal_pid=""
+}
+
+# shellcheck disable=SC2317
+cleanup() {
+    stop_portal
+    if [[ "${CONFORMANCE_KEEP:-0}" == 1 ]]; then
+        log "kept $work (CONFORMANCE_KEEP=1)"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+url="http://127.0.0.1:$port"
+mkdir -p "$work/data" "$work/home" "$work/tempest"
+export PORTAL_DATA_DIR="$work/data"
+export PORTAL_PORT="$port"
+export PORTAL_BIND="127.0.0.1:$port"
+export PORTAL_PUBLIC_URL="$url"
+PORTAL_ADMIN_PASSWORD=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(16))')
+export PORTAL_ADMIN_PASSWORD
+
+log "starting the portal at $url (data dir $PORTAL_DATA_DIR)"
+"$PYTHON" scripts/demo.py >"$work/portal.log" 2>&1 &
+portal_pid=$!
+
+deadline=$((SECONDS + READY_TIMEOUT))
+until "$PYTHON" - "$url/identity/v3" <<'EOF' 2>/dev/null; do
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=2) as response:  # noqa: S310 - our own loopback URL
+    sys.exit(0 if response.status == 200 else 1)
+EOF
+    if ! kill -0 "$portal_pid" 2>/dev/null || ((SECONDS > deadline)); then
+        log "the portal did not come up; its log:"
+        tail -n 60 "$work/portal.log" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+log "portal ready after $((SECONDS)) s"
+
+"$PYTHON" scripts/tempest/provision.py scripts/tempest/accounts.yaml
+
+(cd "$work/tempest" && HOME="$work/home" "$TEMPEST_VENV/bin/tempest" init . >/dev/null)
+cp scripts/tempest/accounts.yaml "$work/tempest/etc/accounts.yaml"
+sed -e "s|@PORTAL_URL@|$url|g" -e "s|@WORKSPACE@|$work/tempest|g" scripts/tempest/tempest.conf.in \
+    >"$work/tempest/etc/tempest.conf"
+
+log "tempest run --regex '$TEMPEST_REGEX' --exclude-regex '$TEMPEST_EXCLUDE'"
+status=0
+(
+    cd "$work/tempest"
+    HOME="$work/home" "$TEMPEST_VENV/bin/tempest" run --regex "$TEMPEST_REGEX" --exclude-regex "$TEMPEST_EXCLUDE" \
+        --concurrency "$TEMPEST_CONCURRENCY"
+) >"$work/tempest.out" 2>&1 || status=$?
+
+grep -E '\.\.\. (ok|FAILED|SKIPPED)' "$work/tempest.out" | sed -E 's/^\{[0-9]+\} //' || true
+if ((status != 0)); then
+    log "tempest exited $status; failure details:"
+    sed -n '/tests - output below:/,/^Totals$/p' "$work/tempest.out" | head -n 400 >&2 || true
+    grep -iE 'error|exception' "$work/portal.log" | tail -n 20 >&2 || true
+fi
+passed=$(sed -nE 's/^ - Passed: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
+failed=$(sed -nE 's/^ - Failed: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
+skipped=$(sed -nE 's/^ - Skipped: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
+echo "tempest identity v3: passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}"
+if [[ -z "$passed" ]]; then
+    log "no totals found in tempest's output:"
+    tail -n 40 "$work/tempest.out" >&2
+    if ((status == 0)); then status=1; fi
+fi
+exit "$status"
