@@ -1,0 +1,278 @@
+"""Run the Nefos portal on one machine: prepare the data dir, then supervise web, worker and beat.
+
+    .venv/bin/python scripts/demo.py                 # prepare, then run in the foreground
+    .venv/bin/python scripts/demo.py --prepare-only  # migrations and the admin account only
+
+Preparing is idempotent: `manage.py migrate`, then `manage.py bootstrap` with the admin
+password (PORTAL_ADMIN_PASSWORD, else one generated once into $PORTAL_DATA_DIR/admin_password).
+Running starts gunicorn (`portal.wsgi`, see portal/gunicorn_conf.py), a Celery worker and Celery
+beat under scripts/supervisor.py, all sharing PORTAL_DATA_DIR and one Prometheus directory.
+
+Environment: PORTAL_PORT (8000), PORTAL_BIND (127.0.0.1:$PORTAL_PORT), PORTAL_DATA_DIR (./var),
+PORTAL_ADMIN_PASSWORD, PORTAL_ADMIN_NAME and PORTAL_ADMIN_PROJECT (admin), PORTAL_WEB_WORKERS (2),
+PORTAL_CELERY_CONCURRENCY (2); the portal's own settings (DATABASE_URL, CELERY_BROKER_URL, ...)
+pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO
+
+# Run as a script, this file's directory is on sys.path: the supervisor sits beside it.
+from supervisor import Child, Supervisor
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# The names `manage.py bootstrap` gives the admin account (it reads the same variables).
+ADMIN_USER = os.environ.get("PORTAL_ADMIN_NAME") or "admin"
+ADMIN_PROJECT = os.environ.get("PORTAL_ADMIN_PROJECT") or "admin"
+READY_TIMEOUT = 120.0
+
+
+class SetupError(RuntimeError):
+    """A preparation step failed; the message says which and what to do."""
+
+
+def data_dir() -> Path:
+    """PORTAL_DATA_DIR (default ./var), absolute, created if missing."""
+    path = Path(os.environ.get("PORTAL_DATA_DIR") or BASE_DIR / "var").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def bind_address() -> str:
+    """Where gunicorn listens: PORTAL_BIND, else 127.0.0.1:PORTAL_PORT (8000)."""
+    return os.environ.get("PORTAL_BIND") or f"127.0.0.1:{os.environ.get('PORTAL_PORT') or '8000'}"
+
+
+def tcp_endpoint(bind: str) -> tuple[str, int] | None:
+    """(host, port) of a TCP bind address, None for a Unix socket or file descriptor."""
+    if bind.startswith(("unix:", "fd://")) or ":" not in bind:
+        return None
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def base_url(bind: str) -> str | None:
+    """The URL a browser on this machine uses to reach `bind`."""
+    endpoint = tcp_endpoint(bind)
+    if endpoint is None:
+        return None
+    host, port = endpoint
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - recognising a wildcard, not binding to one
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def check_port_free(bind: str) -> None:
+    """Fail early, and clearly, when something already listens where gunicorn should."""
+    endpoint = tcp_endpoint(bind)
+    if endpoint is None:
+        return
+    host, port = endpoint
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SetupError(f"{bind} is already in use; choose another port with PORTAL_PORT=...") from exc
+            raise
+
+
+def admin_password(directory: Path) -> tuple[str, str]:
+    """The admin password and where it is kept: $PORTAL_DATA_DIR/admin_password (mode 600).
+
+    PORTAL_ADMIN_PASSWORD, when set, wins and is written there (bootstrap resets the account to
+    it); otherwise the file's password is used, generated on the first run.
+    """
+    path = directory / "admin_password"
+    configured = os.environ.get("PORTAL_ADMIN_PASSWORD", "")
+    stored = path.read_text().strip() if path.exists() else ""
+    password = configured or stored or secrets.token_urlsafe(12)
+    if password != stored:
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+        tmp.replace(path)
+    path.chmod(0o600)
+    source = "from PORTAL_ADMIN_PASSWORD, " if configured else ""
+    return password, f"{source}saved in {path}"
+
+
+def bootstrap_command() -> Path | None:
+    """The file of the `bootstrap` management command, if some app has one."""
+    return next(iter(sorted(BASE_DIR.glob("*/management/commands/bootstrap.py"))), None)
+
+
+# migrate + bootstrap in one interpreter: Django starts once (about 2 s saved per start).
+_PREPARE = """
+import sys
+import django
+from django.core.management import CommandError, call_command
+django.setup()
+for name, options in (("migrate", {"interactive": False}), ("bootstrap", {})):
+    try:
+        call_command(name, **options)
+    except CommandError as exc:
+        sys.exit(f"manage.py {name}: {exc}")
+"""
+
+
+def run_prepare(env: dict[str, str]) -> None:
+    """Run `manage.py migrate` then `manage.py bootstrap`; raise SetupError if either fails."""
+    command = [sys.executable, "-c", _PREPARE]
+    result = subprocess.run(command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, check=False)
+    if result.returncode != 0:
+        raise SetupError(f"migrate/bootstrap failed with status {result.returncode} (output above)")
+
+
+def base_env(directory: Path) -> dict[str, str]:
+    """The environment every portal process gets (never the admin password)."""
+    env = {key: value for key, value in os.environ.items() if key != "PORTAL_ADMIN_PASSWORD"}
+    env.update(
+        PORTAL_DATA_DIR=str(directory),
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        PYTHONUNBUFFERED="1",
+        PROMETHEUS_MULTIPROC_DIR=str(directory / "metrics"),
+    )
+    return env
+
+
+def prepare(directory: Path) -> tuple[str, str]:
+    """Apply migrations and create or update the admin account; return its password and where it is."""
+    if bootstrap_command() is None:
+        raise SetupError(
+            "the `bootstrap` management command does not exist yet "
+            "(expected at identity/management/commands/bootstrap.py); cannot create the admin account"
+        )
+    password, source = admin_password(directory)
+    env = base_env(directory)
+    env.pop("PROMETHEUS_MULTIPROC_DIR")  # one-off commands need no shared metrics
+    # Static files are served from node_modules and the apps by whitenoise's finders; an empty
+    # STATIC_ROOT keeps it from warning (production runs `manage.py collectstatic` into it).
+    (directory / "static").mkdir(exist_ok=True)
+    run_prepare({**env, "PORTAL_ADMIN_PASSWORD": password})
+    return password, source
+
+
+def hold_lock(directory: Path) -> IO[str]:
+    """Take the data dir's demo lock, so two demos never share (and wipe) one data dir."""
+    handle = (directory / "demo.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise SetupError(f"another demo is already running on {directory}") from exc
+    return handle
+
+
+def banner(url: str | None, bind: str, password: str, source: str, directory: Path) -> str:
+    """What a person needs to log in: the URLs, the admin user and its password."""
+    where = url or bind
+    lines = [
+        "",
+        "Nefos portal (embedded default unless DATABASE_URL / CELERY_BROKER_URL say otherwise)",
+        f"  dashboard   {where}/",
+        f"  identity    {where}/identity/v3   (openstack CLI: --os-auth-url)",
+        f"  user        {ADMIN_USER}   (domain Default, project {ADMIN_PROJECT})",
+        f"  password    {password}   ({source})",
+        f"  data dir    {directory}",
+        "  Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def children() -> list[Child]:
+    """The three processes of a one-machine portal."""
+    bin_dir = Path(sys.executable).parent
+    concurrency = os.environ.get("PORTAL_CELERY_CONCURRENCY") or "2"
+    celery = [str(bin_dir / "celery"), "--app", "portal"]
+    return [
+        Child("web", [str(bin_dir / "gunicorn"), "--config", str(BASE_DIR / "portal/gunicorn_conf.py"), "portal.wsgi"]),
+        Child("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", concurrency, "-n", "worker@%h"]),
+        Child("beat", [*celery, "beat", "--loglevel", "INFO"]),
+    ]
+
+
+def announce_when_ready(supervisor: Supervisor, url: str) -> None:
+    """Poll /health from a thread and say once when the portal answers 200."""
+
+    def poll() -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310 - our own URL
+                    if response.status == 200:
+                        supervisor.say("supervisor", f"ready: {url}/ (log in as {ADMIN_USER})")
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        supervisor.say("supervisor", f"{url}/health has not answered 200 within {READY_TIMEOUT:.0f} s")
+
+    threading.Thread(target=poll, name="ready", daemon=True).start()
+
+
+def run(directory: Path) -> int:
+    """Prepare, then run web, worker and beat in the foreground until Ctrl-C or a failure."""
+    bind = bind_address()
+    lock = hold_lock(directory)
+    try:
+        check_port_free(bind)
+        started = time.monotonic()
+        password, source = prepare(directory)
+        metrics = directory / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)  # samples of earlier runs' dead processes
+        metrics.mkdir()
+        env = {**base_env(directory), "PORTAL_BIND": bind}
+        url = base_url(bind)
+        print(banner(url, bind, password, source, directory), flush=True)  # noqa: T201 - the demo's console
+        print(f"prepared in {time.monotonic() - started:.1f} s; starting web, worker and beat", flush=True)  # noqa: T201
+        supervisor = Supervisor(children(), env=env, cwd=BASE_DIR)
+        if url:
+            supervisor.on_started = lambda: announce_when_ready(supervisor, url)
+        return supervisor.run()
+    finally:
+        lock.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prepare-only", action="store_true", help="migrate and bootstrap, then exit")
+    args = parser.parse_args(argv)
+    directory = data_dir()
+    try:
+        if args.prepare_only:
+            _, source = prepare(directory)
+            print(f"data dir {directory} is ready (admin user {ADMIN_USER}, password {source})")  # noqa: T201
+            return 0
+        return run(directory)
+    except SetupError as exc:
+        print(f"demo: setup failed: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C while preparing, before the supervisor takes signals over
+        print("demo: interrupted", file=sys.stderr)  # noqa: T201
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
