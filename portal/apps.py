@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal.api import schema  # noqa: F401 - registers the OpenAPI token scheme

@@ -177,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
+    # The OpenStack-compatible APIs follow OpenStack's own references; this schema is /api/ only.
+    "PREPROCESSING_HOOKS": ["portal.api.schema.only_portal_api"],
 }
 
 # Identity
