@@ -1,1 +1,1 @@
-"""The objectstore app (filled by its own issue)."""
+"""The object store: Swift v1 API over deduplicated, content-addressed blocks (see docs/objectstore.md)."""

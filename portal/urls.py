@@ -12,6 +12,7 @@ urlpatterns = [
     path("health", health_view, name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    path("", include("objectstore.api.urls")),
     path("", include("portal.ui.urls")),
 ]
 

@@ -1,0 +1,51 @@
+"""Swift's error answers: short HTML (or plain text) bodies and Swift's status codes.
+
+Domain errors from the services are mapped here, once, for every Swift view.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from objectstore.errors import RangeNotSatisfiable
+from portal.errors import DomainError
+
+# Swift's stock bodies for statuses whose message a client never needs to read.
+STOCK: dict[int, tuple[str, str]] = {
+    401: (
+        "Unauthorized",
+        "This server could not verify that you are authorized to access the document you requested.",
+    ),
+    403: ("Forbidden", "Access was denied to this resource."),
+    404: ("Not Found", "The resource could not be found."),
+    405: ("Method Not Allowed", "The method is not allowed for this resource."),
+    409: ("Conflict", "There was a conflict when trying to complete your request."),
+    411: ("Length Required", "Length Required"),
+    412: ("Precondition Failed", "A precondition for this request was not met."),
+    416: ("Requested Range Not Satisfiable", "The Range requested is not available."),
+    422: ("Unprocessable Entity", "Unable to process the contained instructions"),
+    503: ("Service Unavailable", "The server is currently unavailable. Please try again at a later time."),
+}
+# Statuses whose body is the specific message (Swift answers these in plain text).
+PLAIN = {400, 412, 413, 499}
+
+
+def error_response(status: int, message: str = "", *, method: str = "GET") -> HttpResponse:
+    """A Swift-style error response (no body for HEAD)."""
+    if status in PLAIN and message:
+        body, ctype = message, "text/plain; charset=UTF-8"
+    else:
+        title, text = STOCK.get(status, ("Error", message or "An error occurred."))
+        body, ctype = f"<html><h1>{title}</h1><p>{text}</p></html>", "text/html; charset=UTF-8"
+    response = HttpResponse(b"" if method == "HEAD" else body.encode(), status=status, content_type=ctype)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Keystone uri="/identity"'
+    return response
+
+
+def domain_error_response(exc: DomainError, *, method: str) -> HttpResponse:
+    """The Swift answer for a domain error raised by a service or a parser."""
+    response = error_response(exc.status, exc.message, method=method)
+    if isinstance(exc, RangeNotSatisfiable):
+        response["Content-Range"] = f"bytes */{exc.size}"
+    return response

@@ -1,0 +1,76 @@
+"""The one Swift entry point: splits `/v1/<account>/<container>/<object>`, authorizes, dispatches.
+
+Names come from Django's decoded path (bytes that are not UTF-8 arrive re-percent-encoded, so
+they make a harmless literal name); a NUL answers 412 as in Swift. Every answer, errors
+included, carries X-Trans-Id (X-Openstack-Request-Id, same value, comes from the middleware).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
+
+from objectstore.api import account, container, obj
+from objectstore.api.auth import authorize
+from objectstore.api.errors import domain_error_response, error_response
+from objectstore.api.headers import InvalidName, check_header_sizes
+from objectstore.blocks import BlockError
+from objectstore.errors import StorageUnavailable
+from portal.errors import DomainError, ValidationFailed
+
+PREFIX = "/v1/"
+
+
+def split_path(request: HttpRequest) -> tuple[str, str, str]:
+    """(account, container, object) from the raw path; empty strings for the parts it lacks."""
+    path = request.path_info
+    if "\x00" in path:
+        raise InvalidName("Invalid UTF8 or contains NULL")
+    if not path.startswith(PREFIX):
+        raise ValidationFailed("Bad URL")
+    account_name, _, rest = path[len(PREFIX) :].partition("/")
+    container_name, _, object_name = rest.partition("/")
+    if not account_name or (object_name and not container_name):
+        raise ValidationFailed("Bad URL")
+    return account_name, container_name, object_name
+
+
+def _not_allowed(allowed: dict) -> HttpResponse:
+    response = error_response(405)
+    response["Allow"] = ", ".join(sorted(allowed))
+    return response
+
+
+def _dispatch(request: HttpRequest) -> HttpResponseBase:
+    account_name, container_name, object_name = split_path(request)
+    check_header_sizes(request)
+    caller = authorize(request, account_name)
+    if object_name:
+        handler = obj.HANDLERS.get(request.method or "")
+        args = (account_name, container_name, object_name)
+        allowed = obj.HANDLERS
+    elif container_name:
+        handler = container.HANDLERS.get(request.method or "")
+        args = (account_name, container_name)
+        allowed = container.HANDLERS
+    else:
+        handler = account.HANDLERS.get(request.method or "")
+        args = (account_name,)
+        allowed = account.HANDLERS
+    if handler is None:
+        return _not_allowed(allowed)
+    return handler(request, caller, *args)
+
+
+@csrf_exempt
+def swift_view(request: HttpRequest, rest: str = "") -> HttpResponseBase:
+    """Serve any Swift v1 request; domain errors become Swift's status codes and bodies."""
+    method = request.method or "GET"
+    try:
+        response = _dispatch(request)
+    except DomainError as exc:
+        response = domain_error_response(exc, method=method)
+    except BlockError:
+        response = domain_error_response(StorageUnavailable(), method=method)
+    response["X-Trans-Id"] = getattr(request, "request_id", "")
+    return response

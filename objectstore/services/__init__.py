@@ -1,0 +1,1 @@
+"""Object storage services: the only code that changes objectstore models."""

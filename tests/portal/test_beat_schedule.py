@@ -1,0 +1,15 @@
+"""Every periodic task named in the beat schedule exists (a typo would fail silently in production)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from portal.celery import app
+
+
+def test_beat_schedule_names_registered_tasks_when_app_loaded():
+    app.loader.import_default_modules()
+    registered = set(app.tasks)
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled, "the beat schedule is empty"
+    assert scheduled <= registered, f"unknown tasks: {sorted(scheduled - registered)}"
