@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+
 import factory
 
+from identity import tokens
 from identity.models import DEFAULT_DOMAIN_ID, Domain, Project, Role, RoleAssignment, User
+from identity.tokens import TokenContext
 
 PASSWORD = "secret-pass"
 
@@ -53,3 +58,22 @@ def assign(user: User, project: Project, *roles: str) -> None:
     """Give `user` each of `roles` on `project`."""
     for name in roles:
         RoleAssignment.objects.get_or_create(user=user, project=project, role=role(name))
+
+
+def make_token(user: User, project: Project | None, roles: Iterable[str] = ("member", "reader")) -> str:
+    """A valid signed token for `user` scoped to `project` (unscoped if None) with `roles`."""
+    now = time.time()
+    ctx = TokenContext(
+        user_id=user.pk,
+        user_name=user.name,
+        user_domain_id=user.domain_id,
+        project_id=project.pk if project is not None else None,
+        project_name=project.name if project is not None else None,
+        project_domain_id=project.domain_id if project is not None else None,
+        roles=tuple(roles),
+        methods=("password",),
+        issued_at=now,
+        expires_at=now + 3600,
+        audit_id=tokens.new_audit_id(),
+    )
+    return tokens.encode(ctx)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 
 import pytest
 from rest_framework.test import APIClient
 
-from identity import tokens
 from identity.models import Project, User
 from identity.quota_models import Resource
-from identity.tokens import TokenContext
+from tests.factories import make_token
 
 TokenFor = Callable[..., str]
 
@@ -21,21 +19,7 @@ def token_for(db) -> TokenFor:
     """`token_for(user, project, roles)` returns a valid signed token string for that scope."""
 
     def make(user: User, project: Project | None = None, roles: Iterable[str] = ("member", "reader")) -> str:
-        now = time.time()
-        ctx = TokenContext(
-            user_id=user.pk,
-            user_name=user.name,
-            user_domain_id=user.domain_id,
-            project_id=project.pk if project is not None else None,
-            project_name=project.name if project is not None else None,
-            project_domain_id=project.domain_id if project is not None else None,
-            roles=tuple(roles),
-            methods=("password",),
-            issued_at=now,
-            expires_at=now + 3600,
-            audit_id=tokens.new_audit_id(),
-        )
-        return tokens.encode(ctx)
+        return make_token(user, project, roles)
 
     return make
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
@@ -10,12 +9,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.test import Client
 
-from identity import tokens
 from identity.models import Project, User
 from identity.quota_registry import sync_resources
-from identity.tokens import TokenContext
 from objectstore.blocks import FilesystemBlockStore
-from tests.factories import ProjectFactory, UserFactory, assign
+from tests.factories import ProjectFactory, UserFactory, assign, make_token
 
 
 @pytest.fixture(autouse=True)
@@ -30,25 +27,6 @@ def store(settings) -> FilesystemBlockStore:
     from objectstore.blocks import block_store
 
     return block_store()
-
-
-def make_token(user: User, project: Project | None, roles: Iterable[str] = ("member", "reader")) -> str:
-    """A valid signed token for `user` scoped to `project` with `roles`."""
-    now = time.time()
-    ctx = TokenContext(
-        user_id=user.pk,
-        user_name=user.name,
-        user_domain_id=user.domain_id,
-        project_id=project.pk if project is not None else None,
-        project_name=project.name if project is not None else None,
-        project_domain_id=project.domain_id if project is not None else None,
-        roles=tuple(roles),
-        methods=("password",),
-        issued_at=now,
-        expires_at=now + 3600,
-        audit_id=tokens.new_audit_id(),
-    )
-    return tokens.encode(ctx)
 
 
 RAW_KEYS = ("HTTP_", "CONTENT_", "wsgi.")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.factories import ProjectFactory, UserFactory, assign
+from tests.factories import ProjectFactory, UserFactory, assign, make_token
 from tests.isolation import Probe, assert_isolated
-from tests.objectstore.conftest import make_token
 
 pytestmark = pytest.mark.django_db
 
