@@ -217,6 +217,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "identity.tasks.resolve_pending_commissions",
         "schedule": 60.0,
     },
+    "identity-prune-revocations": {"task": "identity.tasks.prune_revocations", "schedule": 3600.0},
     "objectstore-purge-expired": {"task": "objectstore.tasks.purge_expired_objects", "schedule": 300.0},
     "objectstore-collect-garbage": {"task": "objectstore.tasks.collect_garbage", "schedule": 3600.0},
 }

@@ -129,3 +129,19 @@ def test_revocation_seen_by_another_process_view_when_stamp_is_touched():
 
 def test_format_time_ends_in_z():
     assert tokens.format_time(0) == "1970-01-01T00:00:00.000000Z"
+
+
+@pytest.mark.django_db
+def test_prune_deletes_only_events_older_than_token_lifetime():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from identity.models import RevocationEvent
+    from identity.tasks import prune_revocations
+
+    old = revocation.revoke_user("old-user")
+    RevocationEvent.objects.filter(pk=old.pk).update(revoked_at=timezone.now() - timedelta(days=2))
+    fresh = revocation.revoke_user("fresh-user")
+    assert prune_revocations() == 1
+    assert list(RevocationEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
