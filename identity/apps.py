@@ -8,8 +8,3 @@ class IdentityConfig(AppConfig):
 
     name = "identity"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from identity import quota_registry
-
-        quota_registry.declare_builtin_resources()

@@ -33,11 +33,6 @@ def declared() -> list[ResourceSpec]:
     return [_registry[name] for name in sorted(_registry)]
 
 
-def declare_builtin_resources() -> None:
-    """Identity's own resources (none charge yet; projects per user are counted here later)."""
-    declare(ResourceSpec("identity.projects", "Projects a user may own through applications", "", 5))
-
-
 def sync_resources() -> int:
     """Create or update a Resource row for every declared resource; return how many were written."""
     from identity.quota_models import Resource
