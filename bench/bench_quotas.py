@@ -144,7 +144,7 @@ def main() -> int:
                 f"quota_commissions c={level}: {got:.0f}/s  baseline {base:.0f}/s  "
                 f"ratio {ratio:.2f}x (goal >= {GOAL:.2f}x)"
             )
-        holding = Holding.objects.get(project=project, user=None, resource=resource)
+        holding = Holding.objects.with_bracket().get(project=project, user=None, resource=resource)
         accepted = Commission.objects.filter(project=project, state=Commission.State.ACCEPTED).count()
         consistent = holding.usage_min == holding.usage_max == accepted
         print(f"bench_quotas: {accepted} commissions accepted; ledger consistent: {consistent}")

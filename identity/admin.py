@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from identity.models import (
     ApplicationCredential,
@@ -174,6 +176,14 @@ class HoldingAdmin(admin.ModelAdmin):
     list_filter = ("resource",)
     list_select_related = ("project", "user", "resource")
     search_fields = ("project__name", "user__name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Holding]:
+        return super().get_queryset(request).with_bracket()
+
+    @admin.display(description="usage min")
+    def usage_min(self, obj: Holding) -> int:
+        """Accepted usage minus pending releases (derived, see quota_models)."""
+        return obj.usage_min
 
 
 class ProvisionInline(admin.TabularInline):

@@ -1,14 +1,18 @@
 """Quota ledger data: resources, holdings and two-phase commissions (Synnefo/Astakos style).
 
 A holding is what one holder (a project, or a user within a project) has of one resource:
-its limit and a usage bracket [usage_min, usage_max]. Accepted provisions move both ends;
-pending ones widen the bracket, so `usage_max <= limit` holds whatever the pending ones become.
+its limit and a usage bracket [usage_min, usage_max]. Only `usage_max` (accepted usage plus
+pending charges) is stored: it is what every new charge is checked against, so `usage_max <=
+limit` holds whatever the pending commissions become. `usage_min` (accepted usage minus pending
+releases) is derived from the pending provisions, so accepting a charge, the common case, does
+not touch the holding row that concurrent charges queue on.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -30,6 +34,21 @@ class Resource(models.Model):
         return self.name
 
 
+class HoldingQuerySet(models.QuerySet):
+    """Queries over holdings."""
+
+    def with_bracket(self) -> HoldingQuerySet:
+        """Annotate `pending_charges`, `pending_releases` (both >= 0) and `usage_min`."""
+        pending = models.Q(provisions__commission__state=Commission.State.PENDING)
+        charges = Coalesce(models.Sum("provisions__quantity", filter=pending & models.Q(provisions__quantity__gt=0)), 0)
+        releases = Coalesce(
+            models.Sum("provisions__quantity", filter=pending & models.Q(provisions__quantity__lt=0)), 0
+        )
+        return self.annotate(pending_charges=charges, pending_releases=-releases).annotate(
+            usage_min=models.F("usage_max") - models.F("pending_charges") - models.F("pending_releases")
+        )
+
+
 class Holding(models.Model):
     """One holder's limit and usage bracket for one resource.
 
@@ -42,8 +61,9 @@ class Holding(models.Model):
     )
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="holdings")
     limit = models.BigIntegerField()
-    usage_min = models.BigIntegerField(default=0)
-    usage_max = models.BigIntegerField(default=0)
+    usage_max = models.BigIntegerField(default=0, help_text="Accepted usage plus pending charges.")
+
+    objects = HoldingQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -55,8 +75,7 @@ class Holding(models.Model):
                 condition=~models.Q(user=None),
                 name="holding_user_unique",
             ),
-            models.CheckConstraint(condition=models.Q(usage_min__lte=models.F("usage_max")), name="holding_bracket"),
-            models.CheckConstraint(condition=models.Q(usage_min__gte=0), name="holding_usage_nonnegative"),
+            models.CheckConstraint(condition=models.Q(usage_max__gte=0), name="holding_usage_max_nonnegative"),
         ]
 
     def __str__(self) -> str:

@@ -44,18 +44,12 @@ def insert_provisions(serial: int, rows: list[tuple[int, int]]) -> None:
 
 
 def widen(holding_id: int, quantity: int) -> bool:
-    """Widen a holding's bracket by a pending provision if the limit (or zero) allows; row-locked."""
+    """Add a pending charge to a holding's `usage_max` if the limit allows; takes the row lock."""
     with connection.cursor() as cursor:
-        if quantity > 0:
-            cursor.execute(
-                f"UPDATE {_H} SET usage_max = usage_max + %s WHERE id = %s AND usage_max + %s <= {_limit()}",  # noqa: S608
-                [quantity, holding_id, quantity],
-            )
-        else:
-            cursor.execute(
-                f"UPDATE {_H} SET usage_min = usage_min + %s WHERE id = %s AND usage_min + %s >= 0",  # noqa: S608
-                [quantity, holding_id, quantity],
-            )
+        cursor.execute(
+            f"UPDATE {_H} SET usage_max = usage_max + %s WHERE id = %s AND usage_max + %s <= {_limit()}",  # noqa: S608
+            [quantity, holding_id, quantity],
+        )
         return cursor.rowcount == 1
 
 
@@ -63,14 +57,39 @@ def _limit() -> str:
     return connection.ops.quote_name("limit")
 
 
-def settle_holding(holding_id: int, quantity: int, *, accept: bool) -> None:
-    """Close a provision's bracket: accepting moves the other end, rejecting moves the same end back."""
-    if accept:
-        field, delta = ("usage_min" if quantity > 0 else "usage_max"), quantity
-    else:
-        field, delta = ("usage_max" if quantity > 0 else "usage_min"), -quantity
+def floor_after_release(holding_id: int) -> int:
+    """Lock a holding and return its `usage_min` counting every pending release, this one included.
+
+    Pending charges accepted meanwhile only raise the true floor, so a stale view errs on the safe
+    side (a release may be refused, never allowed below zero).
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_H} SET {field} = {field} + %s WHERE id = %s", [delta, holding_id])  # noqa: S608
+        cursor.execute(f"SELECT usage_max FROM {_H} WHERE id = %s{lock}", [holding_id])  # noqa: S608
+        (usage_max,) = cursor.fetchone()
+        cursor.execute(
+            f"SELECT COALESCE(SUM(CASE WHEN p.quantity > 0 THEN p.quantity ELSE -p.quantity END), 0) "  # noqa: S608
+            f"FROM {_P} p JOIN {_C} c ON c.serial = p.commission_id "
+            f"WHERE p.holding_id = %s AND c.state = %s",
+            [holding_id, Commission.State.PENDING],
+        )
+        (pending,) = cursor.fetchone()
+    return usage_max - pending
+
+
+def settle_holding(holding_id: int, quantity: int, *, accept: bool) -> None:
+    """Close a provision's bracket on the stored end, if it moves.
+
+    Accepting a charge and rejecting a release change only the derived `usage_min`; accepting a
+    release and rejecting a charge lower `usage_max` (taking the row lock).
+    """
+    if (quantity > 0) == accept:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_H} SET usage_max = usage_max - %s WHERE id = %s",  # noqa: S608
+            [abs(quantity), holding_id],
+        )
 
 
 def claim(serial: int, goal: str, when: object) -> bool:

@@ -4,7 +4,8 @@ A client (compute, objectstore, ...) `issue`s a commission of signed provisions 
 then `accept`s it once the action happened or `reject`s it if it did not. While pending, a
 positive provision raises `usage_max` and a negative one lowers `usage_min`, so the bracket
 [usage_min, usage_max] always contains the usage whatever the pending commissions become, and
-`usage_max <= limit` holds for every new charge. Commissions left pending by a crash are settled
+`usage_max <= limit` holds for every new charge (`usage_min` is derived from pending provisions,
+see quota_models). Commissions left pending by a crash are settled
 by `resolve_pending` (a periodic Celery task), which asks the client's registered resolver.
 
 Lock order, everywhere: the commission row first (settling), then holding rows in primary-key
@@ -94,7 +95,7 @@ def ensure_holdings(project: Project, user: User | None = None) -> list[Holding]
     if missing:
         # A concurrent caller may create the same rows; the unique constraints make that harmless.
         Holding.objects.bulk_create(missing, ignore_conflicts=True)
-    return list(holder.order_by("resource_id"))
+    return list(holder.with_bracket().order_by("resource_id"))
 
 
 def _complete(rows: list[tuple[int, str, str | None]], names: list[str], user: User | None) -> bool:
@@ -201,8 +202,11 @@ def _issue(
         rows = ledger_sql.holding_rows(project.pk, user_id, names)
     ledger_sql.insert_provisions(commission.serial, [(pk, wanted[name]) for pk, name, _ in rows])
     for pk, name, _ in rows:
-        if not ledger_sql.widen(pk, wanted[name]):
-            _refuse(Holding.objects.get(pk=pk), wanted[name])
+        quantity = wanted[name]
+        if quantity > 0 and not ledger_sql.widen(pk, quantity):
+            _refuse(Holding.objects.with_bracket().get(pk=pk), quantity)
+        if quantity < 0 and ledger_sql.floor_after_release(pk) < 0:
+            _refuse(Holding.objects.with_bracket().get(pk=pk), quantity)
     return commission
 
 
@@ -218,7 +222,8 @@ def _refuse(holding: Holding, quantity: int) -> None:
             usage=holding.usage_max,
             requested=quantity,
         )
-    raise ValidationFailed(f"Cannot release {-quantity} of {holding.resource_id}: only {holding.usage_min} in use.")
+    in_use = holding.usage_min - quantity  # the floor without this release, which it already counts
+    raise ValidationFailed(f"Cannot release {-quantity} of {holding.resource_id}: only {in_use} in use.")
 
 
 def _settle(serial: int, *, accept: bool, actor: User | None, via: str) -> tuple[Commission, bool]:
@@ -351,13 +356,13 @@ def usage(project: Project) -> list[dict[str, Any]]:
 
     Resources the project has no holding of yet show their default limit and no usage.
     """
-    holdings = {h.resource_id: h for h in Holding.objects.filter(project=project, user=None)}
+    holdings = {h.resource_id: h for h in Holding.objects.with_bracket().filter(project=project, user=None)}
     return [_row(r, holdings.get(r.name), r.default_project_limit) for r in Resource.objects.order_by("name")]
 
 
 def user_usage(project: Project, user: User) -> list[dict[str, Any]]:
     """A member's own quota within a project, for the resources that have a per-user limit."""
-    holdings = {h.resource_id: h for h in Holding.objects.filter(project=project, user=user)}
+    holdings = {h.resource_id: h for h in Holding.objects.with_bracket().filter(project=project, user=user)}
     return [
         _row(r, holdings.get(r.name), r.default_user_limit)
         for r in Resource.objects.order_by("name")

@@ -29,7 +29,7 @@ def charge(project, provisions, *, user=None, key=None, client="test"):
 
 
 def holding(project, name, user=None) -> Holding:
-    return Holding.objects.get(project=project, user=user, resource_id=name)
+    return Holding.objects.with_bracket().get(project=project, user=user, resource_id=name)
 
 
 def bracket(project, name, user=None) -> tuple[int, int]:

@@ -70,7 +70,10 @@ def ledger():
 
 
 def brackets(project) -> dict[str, tuple[int, int]]:
-    return {h.resource_id: (h.usage_min, h.usage_max) for h in Holding.objects.filter(project=project, user=None)}
+    return {
+        h.resource_id: (h.usage_min, h.usage_max)
+        for h in Holding.objects.with_bracket().filter(project=project, user=None)
+    }
 
 
 def test_concurrent_issues_never_pass_limit_when_32_threads_race(ledger):
