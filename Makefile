@@ -41,9 +41,11 @@ conformance: ## Run the upstream conformance suites (scripts/conformance.sh)
 	@scripts/setup.sh venv
 	@scripts/conformance.sh
 
-lab-test: ## Tests against real Ganeti clusters in network namespaces (not yet)
-	@echo "lab-test: nothing to run yet. The Ganeti lab (real Ganeti 3.0 nodes in network namespaces)"
-	@echo "arrives with the backend_ganeti issue; until then this target runs no test."
+lab-test: ## Build the Ganeti lab (cluster A: 2 nodes, B: 1; root), run `pytest -m ganeti`, tear it down
+	@scripts/setup.sh venv
+	@lab=$$(mktemp -d -t nefos-lab.XXXXXX); trap 'python3 scripts/lab/ganeti_lab.py down --dir "$$lab"' EXIT; \
+	  python3 scripts/lab/ganeti_lab.py up --dir "$$lab" --a-nodes 2 --b-nodes 1; \
+	  NEFOS_LAB_RAPI="$$lab/rapi.json" $(VENV)/pytest -m ganeti tests/backend_ganeti $(PYTEST_ARGS)
 
 clean: ## Remove caches and node_modules (keeps .venv and the data in var/)
 	rm -rf .pytest_cache .ruff_cache node_modules build
