@@ -92,6 +92,10 @@ class ObjectVersion(models.Model):
     delete_at = models.DateTimeField(null=True, blank=True)
     # The ledger key of the write that made this version (lets the crash resolver settle it).
     upload_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Large-object manifests (Swift DLO/SLO): "" for plain content, "dlo" with `manifest` =
+    # "container/prefix", or "slo" with `manifest` = the validated segment list.
+    manifest_kind = models.CharField(max_length=3, blank=True, default="")
+    manifest = models.JSONField(null=True, blank=True)
 
     objects = ObjectVersionQuerySet.as_manager()
 
@@ -100,3 +104,52 @@ class ObjectVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_id}@{self.pk}"
+
+
+# Pithos-style extensions: account groups, per-object sharing grants and public links.
+
+
+class GroupMember(models.Model):
+    """One user in one of an account's named groups (`X-Account-Group-<name>`)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=128)
+    user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "group", "user"], name="objectstore_group_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.group}:{self.user_id}"
+
+
+class ObjectGrant(models.Model):
+    """Read or write access to an object for a user, or for a group of the owner's account."""
+
+    class Access(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+
+    object = models.ForeignKey(Object, on_delete=models.CASCADE, related_name="grants")
+    access = models.CharField(max_length=8, choices=Access.choices)
+    user = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user"], name="objectstore_grant_user")]
+
+    def __str__(self) -> str:
+        return f"{self.object_id}:{self.access}:{self.user_id or 'group:' + self.group}"
+
+
+class PublicLink(models.Model):
+    """A random token that serves an object's current version without authentication."""
+
+    object = models.OneToOneField(Object, on_delete=models.CASCADE, related_name="public_link")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.token

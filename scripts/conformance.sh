@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Run tempest's identity v3 tests (non-admin) against a fresh portal; print passed/failed/skipped.
+# Run the upstream conformance suites against ONE fresh portal; print each suite's counts.
 #
-#   scripts/conformance.sh                      # what `make conformance` runs
+#   scripts/conformance.sh                      # what `make conformance` (and CI) runs
 #   TEMPEST_REGEX='^tempest\.api\.identity\.v3\.test_tokens' scripts/conformance.sh
+#   CONFORMANCE_SUITES=swift scripts/conformance.sh     # only one suite ("tempest", "swift")
 #
-# Steps: reuse or create .venv-tempest (tempest 47); start `scripts/demo.py` on a free
-# 127.0.0.1 port with a temporary data dir; create the accounts of scripts/tempest/accounts.yaml;
-# write tempest.conf from scripts/tempest/tempest.conf.in; `tempest run` with HOME in the scratch
-# dir; stop the portal by its PID and delete the scratch dir (kept with CONFORMANCE_KEEP=1).
-# Exit status: tempest's.
+# Suites: tempest's identity v3 tests (non-admin), then Swift's own functional tests (the swift
+# sdist's test/functional minus s3api, via scripts/swift_functional/run.sh).
+# Steps: reuse or create .venv-tempest (tempest 47) and .venv-swift; start `scripts/demo.py` on a
+# free 127.0.0.1 port with a temporary data dir; create the accounts of
+# scripts/tempest/accounts.yaml; write tempest.conf from scripts/tempest/tempest.conf.in;
+# `tempest run` with HOME in the scratch dir; run the Swift suite against the same portal; stop
+# the portal by its PID and delete the scratch dir (kept with CONFORMANCE_KEEP=1).
+#
+# Exit status rule: non-zero if and only if tempest identity has any failure (or produced no
+# totals), or Swift's functional tests pass fewer than 90% of the tests that ran
+# (passed / (passed + failed); skips do not count), or the Swift suite could not run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,10 +27,12 @@ TEMPEST_REGEX=${TEMPEST_REGEX:-'^tempest\.api\.identity\.v3'}
 TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE:-admin}
 TEMPEST_CONCURRENCY=${TEMPEST_CONCURRENCY:-1}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
+CONFORMANCE_SUITES=${CONFORMANCE_SUITES:-tempest swift}
+SWIFT_MIN_PASS_PERCENT=${SWIFT_MIN_PASS_PERCENT:-90}
 
 log() { printf 'conformance: %s\n' "$*" >&2; }
 
-if [[ ! -x "$TEMPEST_VENV/bin/tempest" ]]; then
+if [[ " $CONFORMANCE_SUITES " == *" tempest "* && ! -x "$TEMPEST_VENV/bin/tempest" ]]; then
     log "creating $TEMPEST_VENV with tempest==$TEMPEST_VERSION"
     python3.11 -m venv "$TEMPEST_VENV"
     "$TEMPEST_VENV/bin/pip" install --quiet "tempest==$TEMPEST_VERSION"
@@ -88,34 +97,58 @@ EOF
 done
 log "portal ready after $((SECONDS)) s"
 
-"$PYTHON" scripts/tempest/provision.py scripts/tempest/accounts.yaml
+run_tempest() {
+    "$PYTHON" scripts/tempest/provision.py scripts/tempest/accounts.yaml
 
-(cd "$work/tempest" && HOME="$work/home" "$TEMPEST_VENV/bin/tempest" init . >/dev/null)
-cp scripts/tempest/accounts.yaml "$work/tempest/etc/accounts.yaml"
-sed -e "s|@PORTAL_URL@|$url|g" -e "s|@WORKSPACE@|$work/tempest|g" scripts/tempest/tempest.conf.in \
-    >"$work/tempest/etc/tempest.conf"
+    (cd "$work/tempest" && HOME="$work/home" "$TEMPEST_VENV/bin/tempest" init . >/dev/null)
+    cp scripts/tempest/accounts.yaml "$work/tempest/etc/accounts.yaml"
+    sed -e "s|@PORTAL_URL@|$url|g" -e "s|@WORKSPACE@|$work/tempest|g" scripts/tempest/tempest.conf.in \
+        >"$work/tempest/etc/tempest.conf"
 
-log "tempest run --regex '$TEMPEST_REGEX' --exclude-regex '$TEMPEST_EXCLUDE'"
+    log "tempest run --regex '$TEMPEST_REGEX' --exclude-regex '$TEMPEST_EXCLUDE'"
+    local status=0
+    (
+        cd "$work/tempest"
+        HOME="$work/home" "$TEMPEST_VENV/bin/tempest" run --regex "$TEMPEST_REGEX" --exclude-regex "$TEMPEST_EXCLUDE" \
+            --concurrency "$TEMPEST_CONCURRENCY"
+    ) >"$work/tempest.out" 2>&1 || status=$?
+
+    grep -E '\.\.\. (ok|FAILED|SKIPPED)' "$work/tempest.out" | sed -E 's/^\{[0-9]+\} //' || true
+    if ((status != 0)); then
+        log "tempest exited $status; failure details:"
+        sed -n '/tests - output below:/,/^Totals$/p' "$work/tempest.out" | head -n 400 >&2 || true
+        grep -iE 'error|exception' "$work/portal.log" | tail -n 20 >&2 || true
+    fi
+    passed=$(sed -nE 's/^ - Passed: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
+    failed=$(sed -nE 's/^ - Failed: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
+    skipped=$(sed -nE 's/^ - Skipped: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
+    echo "tempest identity v3: passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}"
+    if [[ -z "$passed" ]]; then
+        log "no totals found in tempest's output:"
+        tail -n 40 "$work/tempest.out" >&2
+        if ((status == 0)); then status=1; fi
+    fi
+    return "$status"
+}
+
 status=0
-(
-    cd "$work/tempest"
-    HOME="$work/home" "$TEMPEST_VENV/bin/tempest" run --regex "$TEMPEST_REGEX" --exclude-regex "$TEMPEST_EXCLUDE" \
-        --concurrency "$TEMPEST_CONCURRENCY"
-) >"$work/tempest.out" 2>&1 || status=$?
-
-grep -E '\.\.\. (ok|FAILED|SKIPPED)' "$work/tempest.out" | sed -E 's/^\{[0-9]+\} //' || true
-if ((status != 0)); then
-    log "tempest exited $status; failure details:"
-    sed -n '/tests - output below:/,/^Totals$/p' "$work/tempest.out" | head -n 400 >&2 || true
-    grep -iE 'error|exception' "$work/portal.log" | tail -n 20 >&2 || true
+if [[ " $CONFORMANCE_SUITES " == *" tempest "* ]]; then
+    run_tempest || status=1
 fi
-passed=$(sed -nE 's/^ - Passed: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
-failed=$(sed -nE 's/^ - Failed: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
-skipped=$(sed -nE 's/^ - Skipped: ([0-9]+)/\1/p' "$work/tempest.out" | tail -n 1)
-echo "tempest identity v3: passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}"
-if [[ -z "$passed" ]]; then
-    log "no totals found in tempest's output:"
-    tail -n 40 "$work/tempest.out" >&2
-    if ((status == 0)); then status=1; fi
+if [[ " $CONFORMANCE_SUITES " == *" swift "* ]]; then
+    log "swift functional tests (test/functional, no s3api)"
+    swift_line=$(scripts/swift_functional/run.sh "$url" "$work") || swift_line=""
+    if [[ -z "$swift_line" ]]; then
+        log "the Swift functional suite did not run"
+        status=1
+    else
+        echo "$swift_line"
+        read -r swift_passed swift_failed < <(sed -nE 's/.*passed=([0-9]+) failed=([0-9]+).*/\1 \2/p' <<<"$swift_line")
+        ran=$((swift_passed + swift_failed))
+        if ((ran == 0 || swift_passed * 100 < SWIFT_MIN_PASS_PERCENT * ran)); then
+            log "swift functional pass rate under ${SWIFT_MIN_PASS_PERCENT}% of the tests that ran"
+            status=1
+        fi
+    fi
 fi
 exit "$status"

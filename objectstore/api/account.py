@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from objectstore import limits
-from objectstore.api import headers
+from objectstore.api import ext_bulk, ext_quota, headers
 from objectstore.api.auth import SwiftCaller
 from objectstore.api.listing import listing_query, render_listing
 from objectstore.services import containers, listing
@@ -34,8 +34,11 @@ def get(request: HttpRequest, caller: SwiftCaller, account: str) -> HttpResponse
 
 
 def post(request: HttpRequest, caller: SwiftCaller, account: str) -> HttpResponse:
-    """Set or remove account metadata."""
+    """Set or remove account metadata (or, with `?bulk-delete`, delete many objects and containers)."""
+    if "bulk-delete" in request.GET:
+        return ext_bulk.bulk_delete(request, caller)
     metadata = headers.read_metadata(request, "Account")
+    ext_quota.check_account_metadata(request, caller, metadata)
     containers.update_account(caller.project, metadata=metadata, actor=caller.actor)
     return HttpResponse(status=204)
 

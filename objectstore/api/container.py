@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from objectstore import limits
-from objectstore.api import headers
+from objectstore.api import ext_quota, headers
 from objectstore.api.auth import SwiftCaller
 from objectstore.api.listing import listing_query, render_listing
 from objectstore.models import Container
-from objectstore.services import containers, listing
+from objectstore.services import acl, containers, listing
 from portal.errors import ValidationFailed
 
 ACL_HEADERS = {"read_acl": "HTTP_X_CONTAINER_READ", "write_acl": "HTTP_X_CONTAINER_WRITE"}
@@ -24,8 +24,9 @@ def check_container_name(name: str) -> None:
 
 
 def _policy(request: HttpRequest) -> dict[str, str]:
-    """ACL strings the request sets (stored now; enforced beyond the owner project in a later part)."""
-    return {field: headers.from_wire(request.META[key]) for field, key in ACL_HEADERS.items() if key in request.META}
+    """ACL strings the request sets, validated (enforced by `api.auth` through `services.acl`)."""
+    given = {field: request.META[key] for field, key in ACL_HEADERS.items() if key in request.META}
+    return {field: acl.clean(headers.from_wire(value)) for field, value in given.items()}
 
 
 def _container_headers(response: HttpResponse, container: Container) -> HttpResponse:
@@ -48,6 +49,7 @@ def put(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> H
     """Create the container (201) or update its metadata (202)."""
     check_container_name(name)
     metadata = headers.read_metadata(request, "Container")
+    ext_quota.check_container_metadata(metadata)
     _, created = containers.put_container(
         caller.project, name, metadata=metadata, actor=caller.actor, policy=_policy(request)
     )
@@ -71,6 +73,7 @@ def get(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> H
 def post(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> HttpResponse:
     """Set or remove container metadata and ACLs."""
     metadata = headers.read_metadata(request, "Container")
+    ext_quota.check_container_metadata(metadata)
     containers.update_container(caller.project, name, metadata=metadata, policy=_policy(request))
     return HttpResponse(status=204)
 

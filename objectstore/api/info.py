@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from objectstore.api import ext_bulk, ext_manifest, ext_tempurl
 from objectstore.limits import SWIFT_LIMITS
 
 SWIFT_VERSION = "2.34.0"
 
 
 def capabilities() -> dict:
-    """The `swift` section: limits, policies, API versions (no middleware such as slo or tempurl yet)."""
+    """The `swift` section (limits, policies, API versions) and one section per middleware built."""
     return {
         "swift": {
             "version": SWIFT_VERSION,
@@ -23,6 +24,25 @@ def capabilities() -> dict:
             "valid_api_versions": ["v1"],
             "policies": [{"name": "default", "aliases": "default", "default": True}],
         },
+        "slo": {
+            "max_manifest_segments": ext_manifest.MAX_MANIFEST_SEGMENTS,
+            "max_manifest_size": ext_manifest.MAX_MANIFEST_SIZE,
+            "min_segment_size": ext_manifest.MIN_SEGMENT_SIZE,
+        },
+        "bulk_delete": {
+            "max_deletes_per_request": ext_bulk.MAX_DELETES_PER_REQUEST,
+            "max_failed_deletes": ext_bulk.MAX_FAILED_DELETES,
+        },
+        "tempurl": {
+            "methods": list(ext_tempurl.METHODS),
+            "allowed_digests": sorted(ext_tempurl.DIGESTS),
+            "incoming_remove_headers": [],
+            "incoming_allow_headers": [],
+            "outgoing_remove_headers": [],
+            "outgoing_allow_headers": [],
+        },
+        "container_quotas": {},
+        "account_quotas": {},
     }
 
 

@@ -6,10 +6,11 @@ import secrets
 from collections.abc import Iterator
 from urllib.parse import quote
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from objectstore import limits
-from objectstore.api import headers
+from objectstore.api import ext_manifest, ext_quota, headers
 from objectstore.api.auth import SwiftCaller
 from objectstore.api.body import body_reader, has_body
 from objectstore.api.conditions import check_preconditions, parse_ranges
@@ -34,6 +35,7 @@ def _object_headers(response: HttpResponseBase, version: ObjectVersion) -> HttpR
     if version.delete_at is not None:
         response["X-Delete-At"] = str(int(version.delete_at.timestamp()))
     headers.write_metadata(response, version.metadata, "Object")
+    ext_manifest.manifest_headers(response, version)
     return response
 
 
@@ -46,6 +48,10 @@ def get(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, nam
     """The object's bytes (whole, one range, or several as multipart/byteranges), or just headers for HEAD."""
     container = containers.get_container(caller.project, cname)
     version = objects.get_version(container, name)
+    if version.manifest_kind and ext_manifest.mode(request) != "get":
+        return ext_manifest.serve(request, caller, version)
+    if version.manifest_kind == "slo":
+        return ext_manifest.manifest_get(request, version)
     try:
         check_preconditions(request, version)
     except NotModified:
@@ -117,6 +123,10 @@ def put(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, nam
             raise Forbidden("Access was denied to this resource.")
         src_container, src_name = headers.split_object_path(request.META["HTTP_X_COPY_FROM"], "X-Copy-From")
         return _copy(request, caller, src_container, src_name, container, name)
+    if ext_manifest.mode(request) == "put":
+        return ext_manifest.put_slo(request, caller, container, name)
+    dlo = ext_manifest.dlo_header(request)
+    ext_manifest.check_tempurl_manifest(caller, cname, dlo)
     metadata = _user_metadata(request)
     attrs = objects.ObjectAttrs(
         content_type=headers.content_type(request, name), metadata=metadata, delete_at=headers.delete_at(request)
@@ -129,10 +139,17 @@ def put(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, nam
     read, length = body_reader(request)
     if length is not None:
         charges.precheck(caller.project, length)
+        ext_quota.check_upload(caller.project, container, name, length)
     data = uploads.store_stream(read, block_size=container.block_size, length=length)
+    ext_quota.check_upload(caller.project, container, name, data.size)
     client_etag = request.headers.get("ETag")
     if client_etag and headers.strip_etag(client_etag) != data.etag:
         raise UnprocessableEntity("Unable to process the contained instructions")
+    if dlo is not None:
+        version = ext_manifest.manifests.put_manifest(
+            container, name, data, attrs, kind="dlo", manifest=dlo, actor=caller.actor
+        )
+        return _created(version)
     version = objects.put_object(
         container, name, data, attrs, actor=caller.actor, if_none_match=if_none_match is not None
     )
@@ -153,18 +170,23 @@ def _copy(
     """Copy a same-account object: a new version sharing the source's blocks."""
     check_object_name(name)
     source = objects.get_version(containers.get_container(caller.project, src_cname), src_name)
+    if source.manifest_kind and ext_manifest.mode(request) != "get":
+        source = ext_manifest.materialize(caller, source, container)
     charges.precheck(caller.project, source.size)
+    ext_quota.check_upload(caller.project, container, name, source.size)
     given_type = headers.from_wire(request.META.get("CONTENT_TYPE", "")).strip()
-    version = objects.copy_object(
-        source,
-        container,
-        name,
-        actor=caller.actor,
-        metadata=_user_metadata(request),
-        content_type=given_type or None,
-        delete_at=headers.delete_at(request),
-        fresh_metadata=request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes"),
-    )
+    with transaction.atomic():
+        version = objects.copy_object(
+            source,
+            container,
+            name,
+            actor=caller.actor,
+            metadata=_user_metadata(request),
+            content_type=given_type or None,
+            delete_at=headers.delete_at(request),
+            fresh_metadata=request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes"),
+        )
+        ext_manifest.keep_manifest(source, version)
     response = _created(version)
     response["X-Copied-From"] = quote(f"{src_cname}/{src_name}")
     response["X-Copied-From-Last-Modified"] = headers.last_modified(source.modified_at)
@@ -188,14 +210,18 @@ def post(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, na
     container = containers.get_container(caller.project, cname)
     given_type = headers.from_wire(request.META.get("CONTENT_TYPE", "")).strip()
     expiry = headers.delete_at(request)
-    objects.update_object(
-        container,
-        name,
-        metadata=_user_metadata(request),
-        content_type=given_type or None,
-        delete_at=expiry,
-        clear_delete_at=expiry is None,
-    )
+    dlo = ext_manifest.dlo_header(request)
+    ext_manifest.check_tempurl_manifest(caller, cname, dlo)
+    with transaction.atomic():
+        version = objects.update_object(
+            container,
+            name,
+            metadata=_user_metadata(request),
+            content_type=given_type or None,
+            delete_at=expiry,
+            clear_delete_at=expiry is None,
+        )
+        ext_manifest.post_manifest(version, dlo)
     return HttpResponse(
         b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>",
         status=202,
@@ -206,6 +232,8 @@ def post(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, na
 def delete(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, name: str) -> HttpResponse:
     """Delete the object (204)."""
     container = containers.get_container(caller.project, cname)
+    if ext_manifest.mode(request) == "delete":
+        return ext_manifest.delete_slo(request, caller, container, name)
     objects.delete_object(container, name, actor=caller.actor)
     return HttpResponse(status=204)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from objectstore.api import account, container, obj
+from objectstore.api import account, container, ext_cors, ext_tempurl, obj
 from objectstore.api.auth import authorize
 from objectstore.api.errors import domain_error_response, error_response
 from objectstore.api.headers import InvalidName, check_header_sizes
 from objectstore.blocks import BlockError
 from objectstore.errors import StorageUnavailable
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import DomainError, NotFound, ValidationFailed
 
 PREFIX = "/v1/"
 
@@ -31,7 +31,7 @@ def split_path(request: HttpRequest) -> tuple[str, str, str]:
     account_name, _, rest = path[len(PREFIX) :].partition("/")
     container_name, _, object_name = rest.partition("/")
     if not account_name or (object_name and not container_name):
-        raise ValidationFailed("Bad URL")
+        raise NotFound("The resource could not be found.")
     return account_name, container_name, object_name
 
 
@@ -44,7 +44,13 @@ def _not_allowed(allowed: dict) -> HttpResponse:
 def _dispatch(request: HttpRequest) -> HttpResponseBase:
     account_name, container_name, object_name = split_path(request)
     check_header_sizes(request)
-    caller = authorize(request, account_name)
+    if request.method == "OPTIONS":
+        return ext_cors.preflight(request, account_name, container_name)
+    tempurl = bool(object_name) and ext_tempurl.is_tempurl(request)
+    if tempurl:
+        caller = ext_tempurl.authorize(request, account_name, container_name, object_name)
+    else:
+        caller = authorize(request, account_name, container_name, object_name)
     if object_name:
         handler = obj.HANDLERS.get(request.method or "")
         args = (account_name, container_name, object_name)
@@ -59,7 +65,11 @@ def _dispatch(request: HttpRequest) -> HttpResponseBase:
         allowed = account.HANDLERS
     if handler is None:
         return _not_allowed(allowed)
-    return handler(request, caller, *args)
+    response = handler(request, caller, *args)
+    if tempurl:
+        ext_tempurl.decorate(request, response, object_name)
+    ext_cors.decorate(request, response, caller.project, container_name)
+    return response
 
 
 @csrf_exempt

@@ -9,4 +9,5 @@ urlpatterns = [
     path("switch-project/", views.switch_project, name="switch_project"),
     path("manage/audit/", audit.audit_log, name="manage_audit"),
     path("", include("identity.ui.urls")),
+    path("files/", include("objectstore.ui.urls")),
 ]

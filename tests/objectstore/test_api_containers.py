@@ -163,4 +163,5 @@ def test_info_advertises_limits_when_fetched_without_token(client):
     swift = body["swift"]
     assert swift["max_object_name_length"] == 1024 and swift["container_listing_limit"] == 10000
     assert swift["max_meta_overall_size"] == 4096 and swift["strict_cors_mode"] is True
-    assert "slo" not in body and "tempurl" not in body and "bulk_delete" not in body
+    assert {"slo", "tempurl", "bulk_delete", "container_quotas", "account_quotas"} <= set(body)
+    assert "versioned_writes" not in body and "staticweb" not in body and "symlink" not in body
