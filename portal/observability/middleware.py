@@ -16,14 +16,18 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Binds a request id (the caller's `X-Request-Id` if sane, else `req-<uuid>`) to the request."""
+    """Binds a request id (the caller's `X-Request-Id` if sane, else `tx<32 hex digits>`) to the request.
+
+    The `tx` form is Swift's transaction-id convention (Swift clients and tests look for it in
+    `X-Trans-Id` and `X-Openstack-Request-Id`); OpenStack's other clients accept any string.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-Id", "")
-        request_id = incoming if _VALID_ID.match(incoming) else f"req-{uuid.uuid4()}"
+        request_id = incoming if _VALID_ID.match(incoming) else f"tx{uuid.uuid4().hex}"
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
         try:

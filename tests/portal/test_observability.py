@@ -95,8 +95,8 @@ def test_response_carries_request_id_when_any_path_is_served(client: Client, url
     response = client.get(url)
 
     request_id = response["X-Openstack-Request-Id"]
-    assert request_id.startswith("req-")
-    uuid.UUID(request_id.removeprefix("req-"))
+    assert request_id.startswith("tx")
+    uuid.UUID(hex=request_id.removeprefix("tx"))
     assert response["X-Request-Id"] == request_id
 
 
@@ -113,7 +113,7 @@ def test_request_id_replaced_when_incoming_id_is_not_sane(client: Client, incomi
     response = client.get("/health", headers={"X-Request-Id": incoming})
 
     assert response["X-Openstack-Request-Id"] != incoming
-    assert response["X-Openstack-Request-Id"].startswith("req-")
+    assert response["X-Openstack-Request-Id"].startswith("tx")
 
 
 @pytest.mark.django_db
