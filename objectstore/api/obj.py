@@ -75,11 +75,11 @@ def get(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, nam
         response["Content-Length"] = str(end - start + 1)
         response["Content-Range"] = f"bytes {start}-{end}/{version.size}"
     else:
-        response = _multipart(version, ranges)
+        response = multipart_ranges(version, ranges)
     return _object_headers(response, version)
 
 
-def _multipart(version: ObjectVersion, ranges: list[tuple[int, int]]) -> StreamingHttpResponse:
+def multipart_ranges(version: ObjectVersion, ranges: list[tuple[int, int]]) -> StreamingHttpResponse:
     """A 206 multipart/byteranges response reading only the blocks each range needs."""
     boundary = secrets.token_hex(16)
     ctype = headers.to_wire(version.content_type)

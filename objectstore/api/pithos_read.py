@@ -6,8 +6,6 @@ through the same block reader (`services.reading`), one block at a time.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -16,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from objectstore.api import headers
 from objectstore.api.conditions import check_preconditions, parse_ranges
 from objectstore.api.errors import domain_error_response, error_response
+from objectstore.api.obj import multipart_ranges
 from objectstore.blocks import BlockError
 from objectstore.errors import NotModified, StorageUnavailable
 from objectstore.models import ObjectVersion
@@ -31,31 +30,6 @@ def version_headers(response: HttpResponseBase, version: ObjectVersion) -> HttpR
     response["X-Object-Version"] = str(version.pk)
     response["Accept-Ranges"] = "bytes"
     headers.write_metadata(response, version.metadata, "Object")
-    return response
-
-
-def _multipart(version: ObjectVersion, ranges: list[tuple[int, int]]) -> StreamingHttpResponse:
-    """A 206 multipart/byteranges answer reading only the blocks each range needs."""
-    boundary = secrets.token_hex(16)
-    ctype = headers.to_wire(version.content_type)
-    heads = [
-        f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: bytes {s}-{e}/{version.size}\r\n\r\n".encode(
-            "latin-1"
-        )
-        for s, e in ranges
-    ]
-    tail = f"--{boundary}--".encode()
-
-    def body() -> Iterator[bytes]:
-        for head, (start, end) in zip(heads, ranges, strict=True):
-            yield head
-            yield from reading.open_range(version, start, end)
-            yield b"\r\n"
-        yield tail
-
-    length = sum(len(h) + (e - s + 1) + 2 for h, (s, e) in zip(heads, ranges, strict=True)) + len(tail)
-    response = StreamingHttpResponse(body(), status=206, content_type=f"multipart/byteranges;boundary={boundary}")
-    response["Content-Length"] = str(length)
     return response
 
 
@@ -80,7 +54,7 @@ def serve_version(request: HttpRequest, version: ObjectVersion) -> HttpResponseB
         response["Content-Length"] = str(end - start + 1)
         response["Content-Range"] = f"bytes {start}-{end}/{version.size}"
     else:
-        response = _multipart(version, ranges)
+        response = multipart_ranges(version, ranges)
     return version_headers(response, version)
 
 
