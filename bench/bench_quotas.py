@@ -12,8 +12,10 @@ rows it made. Without a PostgreSQL DATABASE_URL it says so and exits 0.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,7 +50,10 @@ def ensure_database(url: str) -> str:
 def setup_django(url: str) -> None:
     """Point Django at the benchmark database, start it, and migrate."""
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("PORTAL_DATA_DIR", tempfile.mkdtemp(prefix="nefos-bench-"))
+    if "PORTAL_DATA_DIR" not in os.environ:
+        data_dir = tempfile.mkdtemp(prefix="nefos-bench-")
+        atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+        os.environ["PORTAL_DATA_DIR"] = data_dir
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

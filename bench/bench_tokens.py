@@ -6,9 +6,11 @@ Runs on its own temporary data dir and SQLite database; prints medians of severa
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -40,7 +42,9 @@ def median_rate(fn) -> float:
 
 
 def main() -> int:
-    os.environ["PORTAL_DATA_DIR"] = tempfile.mkdtemp(prefix="nefos-bench-tokens-")
+    data_dir = tempfile.mkdtemp(prefix="nefos-bench-tokens-")
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    os.environ["PORTAL_DATA_DIR"] = data_dir
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
