@@ -23,7 +23,7 @@ def _account_headers(response: HttpResponse, caller: SwiftCaller) -> HttpRespons
 
 def head(request: HttpRequest, caller: SwiftCaller, account: str) -> HttpResponse:
     """Account usage and metadata."""
-    return _account_headers(HttpResponse(status=204, content_type="text/plain; charset=utf-8"), caller)
+    return _account_headers(headers.empty_204("text/plain; charset=utf-8"), caller)
 
 
 def get(request: HttpRequest, caller: SwiftCaller, account: str) -> HttpResponse:

@@ -59,7 +59,7 @@ def put(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> H
 def head(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> HttpResponse:
     """Container usage and metadata."""
     container = containers.get_container(caller.project, name)
-    return _container_headers(HttpResponse(status=204, content_type="text/plain; charset=utf-8"), container)
+    return _container_headers(headers.empty_204("text/plain; charset=utf-8"), container)
 
 
 def get(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> HttpResponse:

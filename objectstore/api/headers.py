@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.http import http_date
 
 from objectstore import limits
@@ -102,6 +102,10 @@ def listing_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+# Swift's largest timestamp (year 2286); later expiry times are clamped to it.
+MAX_TIMESTAMP = 9999999999.99999
+
+
 def delete_at(request: HttpRequest) -> datetime | None:
     """The expiry from X-Delete-At (epoch seconds) or X-Delete-After (seconds from now); 400 if invalid."""
     raw_at = request.headers.get("X-Delete-At")
@@ -114,15 +118,16 @@ def delete_at(request: HttpRequest) -> datetime | None:
             raise ValidationFailed("Non-integer X-Delete-After") from exc
         if after < 0:
             raise ValidationFailed("X-Delete-After in past")
-        return datetime.fromtimestamp(now + after, tz=UTC)
+        return datetime.fromtimestamp(min(now + after, MAX_TIMESTAMP), tz=UTC)
     if raw_at is not None:
         try:
             at = float(raw_at)
         except ValueError as exc:
             raise ValidationFailed("Non-integer X-Delete-At") from exc
-        if not math.isfinite(at) or at <= now or at > 2**40:
+        if not math.isfinite(at) or at <= now:
             raise ValidationFailed("X-Delete-At in past")
-        return datetime.fromtimestamp(at, tz=UTC)
+        # Swift clamps far-future values to its largest timestamp rather than refusing them.
+        return datetime.fromtimestamp(min(at, MAX_TIMESTAMP), tz=UTC)
     return None
 
 
@@ -162,3 +167,10 @@ def strip_etag(value: str) -> str:
     if value.startswith("W/"):
         value = value[2:]
     return value.strip('"').lower()
+
+
+def empty_204(content_type: str) -> HttpResponse:
+    """A 204 with Swift's headers for an empty answer: its Content-Type and `Content-Length: 0`."""
+    response = HttpResponse(status=204, content_type=content_type)
+    response["Content-Length"] = "0"
+    return response

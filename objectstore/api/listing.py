@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.http import HttpRequest, HttpResponse
 
-from objectstore.api.headers import listing_time
+from objectstore.api.headers import empty_204, listing_time
 from objectstore.services.listing import ListingQuery, Subdir
 from portal.errors import ValidationFailed
 
@@ -109,7 +109,7 @@ def render_listing(request: HttpRequest, kind: str, owner: str, rows: list[dict[
     convert = _object_entry if kind == "container" else _container_entry
     entries: list[dict[str, Any] | Subdir] = [row if isinstance(row, Subdir) else convert(row) for row in rows]
     if fmt == "plain" and not entries:
-        return HttpResponse(status=204, content_type=CONTENT_TYPES["plain"])
+        return empty_204(CONTENT_TYPES["plain"])
     if fmt == "json":
         body = json.dumps([{"subdir": e.name} if isinstance(e, Subdir) else e for e in entries], ensure_ascii=False)
     elif fmt == "xml":

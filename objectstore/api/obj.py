@@ -235,7 +235,7 @@ def delete(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, 
     if ext_manifest.mode(request) == "delete":
         return ext_manifest.delete_slo(request, caller, container, name)
     objects.delete_object(container, name, actor=caller.actor)
-    return HttpResponse(status=204)
+    return headers.empty_204("text/html; charset=UTF-8")
 
 
 HANDLERS = {"GET": get, "HEAD": get, "PUT": put, "POST": post, "DELETE": delete, "COPY": copy}

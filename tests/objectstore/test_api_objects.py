@@ -166,9 +166,16 @@ def test_object_copy_shares_blocks_when_copied_by_verb_and_header(box, store):
 
 def test_object_delete_answers_204_then_404_when_deleted_twice(box):
     box("PUT", "box", "d", data=b"x")
-    assert box("DELETE", "box", "d").status_code == 204
+    deleted = box("DELETE", "box", "d")
+    assert deleted.status_code == 204
+    assert deleted["Content-Type"] == "text/html; charset=UTF-8" and deleted["Content-Length"] == "0"
     assert box("DELETE", "box", "d").status_code == 404
     assert box("GET", "box", "d").status_code == 404
+
+
+def test_object_expiry_clamped_when_delete_at_far_in_future(box):
+    assert box("PUT", "box", "far", data=b"x", X_DELETE_AT="1" * 100).status_code == 201
+    assert box("HEAD", "box", "far")["X-Delete-At"] == "9999999999"
 
 
 def test_object_expires_when_delete_after_passes(box):
