@@ -45,3 +45,15 @@ def resources(db) -> dict[str, Resource]:
     )
     ram = Resource.objects.create(name="test.ram", description="Memory", unit="MiB", default_project_limit=4096)
     return {"test.cores": cores, "test.ram": ram}
+
+
+@pytest.fixture
+def admin_api(api, token_for, admin_user) -> APIClient:
+    """A client with an admin token on the admin project."""
+    return api(token_for(admin_user, Project.objects.get(name="admin"), ("admin", "member", "reader")))
+
+
+@pytest.fixture
+def member_api(api, token_for, member, project) -> APIClient:
+    """A client with a member token of `member` on `project`."""
+    return api(token_for(member, project))

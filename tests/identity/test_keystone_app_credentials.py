@@ -15,12 +15,6 @@ TOKENS = "/identity/v3/auth/tokens"
 
 
 @pytest.fixture
-def member_api(api, token_for, member, project):
-    """A client with a member token of `member` on `project`."""
-    return api(token_for(member, project))
-
-
-@pytest.fixture
 def creds_url(member) -> str:
     """The member's credential collection URL."""
     return f"/identity/v3/users/{member.pk}/application_credentials"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from identity.models import Endpoint, Project, Service
+from identity.models import Endpoint, Service
 from identity.services import catalog
 
 pytestmark = pytest.mark.django_db
@@ -13,18 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _catalog(db):
     catalog.seed_catalog("RegionOne")
-
-
-@pytest.fixture
-def admin_api(api, token_for, admin_user):
-    """A client with an admin token on the admin project."""
-    return api(token_for(admin_user, Project.objects.get(name="admin"), ("admin", "member", "reader")))
-
-
-@pytest.fixture
-def member_api(api, token_for, member, project):
-    """A client with a member token of `member` on `project`."""
-    return api(token_for(member, project))
 
 
 def test_services_listed_and_filtered_when_admin(admin_api):

@@ -12,18 +12,6 @@ pytestmark = pytest.mark.django_db
 PROJECTS = "/identity/v3/projects"
 
 
-@pytest.fixture
-def admin_api(api, token_for, admin_user):
-    """A client with an admin token on the admin project."""
-    return api(token_for(admin_user, Project.objects.get(name="admin"), ("admin", "member", "reader")))
-
-
-@pytest.fixture
-def member_api(api, token_for, member, project):
-    """A client with a member token of `member` on `project`."""
-    return api(token_for(member, project))
-
-
 def test_projects_listed_with_keystone_fields_when_admin(admin_api, project):
     response = admin_api.get(PROJECTS)
     assert response.status_code == 200

@@ -13,18 +13,6 @@ ROLES = "/identity/v3/roles"
 ASSIGNMENTS = "/identity/v3/role_assignments"
 
 
-@pytest.fixture
-def admin_api(api, token_for, admin_user):
-    """A client with an admin token on the admin project."""
-    return api(token_for(admin_user, Project.objects.get(name="admin"), ("admin", "member", "reader")))
-
-
-@pytest.fixture
-def member_api(api, token_for, member, project):
-    """A client with a member token of `member` on `project`."""
-    return api(token_for(member, project))
-
-
 def grant_url(project: Project, user, role_obj: Role) -> str:
     """The URL of one grant."""
     return f"/identity/v3/projects/{project.pk}/users/{user.pk}/roles/{role_obj.pk}"

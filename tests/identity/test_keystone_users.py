@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from identity.models import Project, User
+from identity.models import User
 from tests.factories import PASSWORD, ProjectFactory, UserFactory, assign
 
 pytestmark = pytest.mark.django_db
 
 USERS = "/identity/v3/users"
-
-
-@pytest.fixture
-def admin_api(api, token_for, admin_user):
-    """A client with an admin token on the admin project."""
-    return api(token_for(admin_user, Project.objects.get(name="admin"), ("admin", "member", "reader")))
-
-
-@pytest.fixture
-def member_api(api, token_for, member, project):
-    """A client with a member token of `member` on `project`."""
-    return api(token_for(member, project))
 
 
 def login(api, name: str, password: str) -> int:
