@@ -1,0 +1,1 @@
+"""Cluster drivers: one `ClusterDriver` interface, a Ganeti RAPI and a libvirt-host implementation."""

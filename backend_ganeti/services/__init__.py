@@ -1,0 +1,1 @@
+"""backend_ganeti's service layer: the only code that writes its models (see DESIGN.md layering)."""
