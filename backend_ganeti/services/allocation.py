@@ -1,0 +1,211 @@
+"""Allocation across clusters: pick the cluster for a new instance and reserve its capacity.
+
+The rules live in `services.placement` (filters, score); this module reads capacity from the
+Cluster rows and makes the choice safe under concurrency:
+
+1. One query narrows the candidates in SQL (enabled, reachable, public or assigned, enough free
+   memory/disk/vCPUs after reservations); placement's rules then decide and rank them in Python.
+2. The best candidate's row is locked (SELECT ... FOR UPDATE), its capacity re-checked with the
+   same rules, and its reserved_* columns incremented with F() expressions in the same
+   transaction. Each attempt runs in a savepoint: when the re-check fails (another create took
+   the room meanwhile) the savepoint is rolled back, which releases the lock, and the next
+   candidate is tried. At most one cluster row is locked at a time, so allocators cannot
+   deadlock one another.
+3. No candidate left: every cluster is examined again to say why (NoCapacity, 503).
+
+Reservations are released by `release_reservation` when the create job ends (docs/allocation.md).
+Both cluster kinds (ganeti, libvirt) are treated alike; there is no limit on the number of clusters.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
+
+from backend_ganeti.errors import NoCapacity
+from backend_ganeti.models import Cluster
+from backend_ganeti.services import placement
+from portal.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class _Taken(Exception):
+    """The locked cluster no longer fits (rolls back the attempt's savepoint)."""
+
+
+def cpu_ratio() -> float:
+    """vCPUs allowed per physical core (settings.BACKEND_CPU_RATIO, default 4.0)."""
+    return float(getattr(settings, "BACKEND_CPU_RATIO", placement.DEFAULT_CPU_RATIO))
+
+
+def capacity_of(cluster: Cluster, *, project_ids: frozenset[str] | None = None) -> placement.ClusterCapacity:
+    """The allocator's view of a cluster row (`project_ids` defaults to the row's assignments)."""
+    if project_ids is None:
+        project_ids = frozenset(str(pk) for pk in cluster.projects.values_list("pk", flat=True))
+    return placement.ClusterCapacity(
+        name=cluster.name,
+        key=cluster.pk,
+        state=cluster.state,
+        reachable=cluster.reachable,
+        public=cluster.public,
+        project_ids=project_ids,
+        disk_templates=tuple(cluster.disk_templates or ()),
+        mem_total_mb=cluster.mem_total_mb,
+        mem_free_mb=cluster.mem_free_mb,
+        disk_total_mb=cluster.disk_total_mb,
+        disk_free_mb=cluster.disk_free_mb,
+        cpu_total=cluster.cpu_total,
+        cpu_used=cluster.cpu_used,
+        reserved_mem_mb=cluster.reserved_mem_mb,
+        reserved_disk_mb=cluster.reserved_disk_mb,
+        reserved_cpu=cluster.reserved_cpu,
+    )
+
+
+def candidates(request: placement.Request, *, ratio: float) -> QuerySet[Cluster]:
+    """Clusters that pass placement's filters except the disk template, narrowed in SQL.
+
+    This mirrors `placement.rejection` (which stays the authority and is applied to every row
+    returned); the template check stays in Python because JSON containment is not portable
+    to SQLite.
+    """
+    access = Q(public=True)
+    if request.project_id is not None:
+        access |= Q(projects__pk=request.project_id)
+    vcpu_limit = ExpressionWrapper(F("cpu_total") * Value(ratio), output_field=FloatField())
+    disk_ok = Q(disk_total_mb=0) | Q(disk_room__gte=request.disk_demand_mb)
+    ids = (
+        Cluster.objects.filter(access, state=Cluster.State.ENABLED, reachable=True)
+        .annotate(
+            mem_room=F("mem_free_mb") - F("reserved_mem_mb"),
+            disk_room=F("disk_free_mb") - F("reserved_disk_mb"),
+            vcpu_room=vcpu_limit - F("cpu_used") - F("reserved_cpu"),
+        )
+        .filter(disk_ok, mem_room__gte=request.memory_mb, vcpu_room__gte=request.vcpus)
+        .values("pk")
+    )
+    return Cluster.objects.filter(pk__in=ids).prefetch_related("projects")
+
+
+def choose_cluster(*, project: Any, vcpus: int, memory_mb: int, disk_mb: int, disk_template: str) -> Cluster:
+    """The best cluster for a new instance, with its capacity reserved; NoCapacity when none fits.
+
+    Call it inside the transaction that records the instance: the reservation is then committed
+    (or rolled back) together with it. Release it with `release_reservation` when the create job
+    ends, passing the same numbers.
+    """
+    request = _request(project, vcpus, memory_mb, disk_mb, disk_template)
+    ratio = cpu_ratio()
+    with transaction.atomic():
+        caps = [capacity_of(c, project_ids=_project_ids(c)) for c in candidates(request, ratio=ratio)]
+        cluster = _reserve_best(caps, request, ratio)
+        if cluster is not None:
+            return cluster
+        # Nothing left: look at every cluster to say why. One that fits now had room freed while
+        # the attempts above ran (a create failed, a refresh): try those before giving up.
+        every = [capacity_of(c, project_ids=_project_ids(c)) for c in Cluster.objects.prefetch_related("projects")]
+        reasons = {cap.name: placement.rejection(cap, request, cpu_ratio=ratio) for cap in every}
+        cluster = _reserve_best([cap for cap in every if reasons[cap.name] is None], request, ratio)
+        if cluster is not None:
+            return cluster
+    why = [reason or placement.Reason.MEMORY for reason in reasons.values()]
+    raise NoCapacity(
+        placement.explain(why, request),
+        clusters={name: (reason.value if reason else "taken concurrently") for name, reason in reasons.items()},
+    )
+
+
+def _reserve_best(caps: list[placement.ClusterCapacity], request: placement.Request, ratio: float) -> Cluster | None:
+    """Reserve on the best-ranked cluster that still fits once locked; None when none does."""
+    for cap in placement.rank(caps, request, cpu_ratio=ratio):
+        cluster = _reserve(cap, request, ratio)
+        if cluster is not None:
+            log.info(
+                "allocated %s vCPU/%s MiB RAM/%s MiB disk (%s) on cluster %s (score %.3f)",
+                request.vcpus,
+                request.memory_mb,
+                request.disk_mb,
+                request.disk_template,
+                cluster.name,
+                placement.score(cap, request, cpu_ratio=ratio),
+            )
+            return cluster
+    return None
+
+
+def _reserve(cap: placement.ClusterCapacity, request: placement.Request, ratio: float) -> Cluster | None:
+    """Lock the cluster row, re-check it, and reserve; None when it no longer fits."""
+    try:
+        with transaction.atomic():
+            cluster = Cluster.objects.select_for_update().get(pk=cap.key)
+            fresh = capacity_of(cluster, project_ids=cap.project_ids)
+            if placement.rejection(fresh, request, cpu_ratio=ratio) is not None:
+                raise _Taken
+            Cluster.objects.filter(pk=cluster.pk).update(
+                reserved_mem_mb=F("reserved_mem_mb") + request.memory_mb,
+                reserved_disk_mb=F("reserved_disk_mb") + request.disk_demand_mb,
+                reserved_cpu=F("reserved_cpu") + request.vcpus,
+            )
+    except (_Taken, Cluster.DoesNotExist):
+        return None
+    cluster.refresh_from_db(fields=["reserved_mem_mb", "reserved_disk_mb", "reserved_cpu"])
+    return cluster
+
+
+@transaction.atomic
+def release_reservation(
+    cluster: Cluster,
+    *,
+    vcpus: int,
+    memory_mb: int,
+    disk_mb: int,
+    disk_template: str = "",
+    consumed: bool = False,
+) -> None:
+    """Give back what `choose_cluster` reserved (never below zero).
+
+    Pass the `disk_template` given to choose_cluster, so a drbd instance's two disk copies are
+    released. `consumed=True` (the instance now exists on the cluster) moves the amounts from the
+    reservation into the snapshot's used capacity, which stays conservative until the next
+    refresh reports the cluster's own numbers; `consumed=False` (the create failed) just frees them.
+    """
+    disk = placement.disk_demand(disk_template, disk_mb) if disk_template else disk_mb
+    changes: dict[str, Any] = {
+        "reserved_mem_mb": Greatest(F("reserved_mem_mb") - memory_mb, Value(0)),
+        "reserved_disk_mb": Greatest(F("reserved_disk_mb") - disk, Value(0)),
+        "reserved_cpu": Greatest(F("reserved_cpu") - vcpus, Value(0)),
+    }
+    if consumed:
+        changes["mem_free_mb"] = Greatest(F("mem_free_mb") - memory_mb, Value(0))
+        changes["disk_free_mb"] = Case(
+            When(disk_total_mb=0, then=F("disk_free_mb")), default=Greatest(F("disk_free_mb") - disk, Value(0))
+        )
+        changes["cpu_used"] = F("cpu_used") + vcpus
+    Cluster.objects.filter(pk=cluster.pk).update(**changes)
+    cluster.refresh_from_db(fields=[*changes])
+
+
+def _request(project: Any, vcpus: int, memory_mb: int, disk_mb: int, disk_template: str) -> placement.Request:
+    for label, value, least in (("vcpus", vcpus, 1), ("memory_mb", memory_mb, 1), ("disk_mb", disk_mb, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ValidationFailed(f"{label} must be an integer >= {least}.")
+    if not disk_template:
+        raise ValidationFailed("A disk template is required to choose a cluster.")
+    return placement.Request(
+        vcpus=vcpus,
+        memory_mb=memory_mb,
+        disk_mb=disk_mb,
+        disk_template=disk_template,
+        project_id=str(project.pk) if project is not None else None,
+    )
+
+
+def _project_ids(cluster: Cluster) -> frozenset[str]:
+    """The projects a cluster is assigned to, from the prefetched relation."""
+    return frozenset(str(p.pk) for p in cluster.projects.all())
