@@ -26,7 +26,7 @@ assets: ## Install the pinned front-end packages (Bootstrap, htmx) into node_mod
 	@scripts/setup.sh system assets
 
 test: ## ruff check, ruff format --check, then pytest with a temporary PORTAL_DATA_DIR
-	@scripts/setup.sh venv assets
+	@scripts/setup.sh system venv assets
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	@tmp=$$(mktemp -d -t nefos-test.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \

@@ -1,12 +1,16 @@
-"""Run the Nefos portal on one machine: prepare the data dir, then supervise web, worker and beat.
+"""Run the Nefos portal on one machine: prepare the data dir, then supervise the libvirt host, web,
+worker and beat.
 
     .venv/bin/python scripts/demo.py                 # prepare, then run in the foreground
     .venv/bin/python scripts/demo.py --prepare-only  # migrations and the admin account only
 
 Preparing is idempotent: `manage.py migrate`, then `manage.py bootstrap` with the admin
-password (PORTAL_ADMIN_PASSWORD, else one generated once into $PORTAL_DATA_DIR/admin_password).
-Running starts gunicorn (`portal.wsgi`, see portal/gunicorn_conf.py), a Celery worker and Celery
-beat under scripts/supervisor.py, all sharing PORTAL_DATA_DIR and one Prometheus directory.
+password (PORTAL_ADMIN_PASSWORD, else one generated once into $PORTAL_DATA_DIR/admin_password),
+then `manage.py libvirt_host register` (the `embedded` cluster, see docs/libvirt-host.md).
+Running starts the embedded libvirt host agent (simulated nodes; socket and state in
+$PORTAL_DATA_DIR/libvirt-host/), gunicorn (`portal.wsgi`, see portal/gunicorn_conf.py), a Celery
+worker and Celery beat under scripts/supervisor.py, all sharing PORTAL_DATA_DIR and one
+Prometheus directory.
 
 Environment: PORTAL_PORT (8000), PORTAL_BIND (127.0.0.1:$PORTAL_PORT), PORTAL_DATA_DIR (./var),
 PORTAL_ADMIN_PASSWORD, PORTAL_ADMIN_NAME and PORTAL_ADMIN_PROJECT (admin), PORTAL_WEB_WORKERS (2),
@@ -40,6 +44,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 ADMIN_USER = os.environ.get("PORTAL_ADMIN_NAME") or "admin"
 ADMIN_PROJECT = os.environ.get("PORTAL_ADMIN_PROJECT") or "admin"
 READY_TIMEOUT = 120.0
+# A Unix socket path holds at most 107 bytes.
+MAX_SOCKET_PATH = 107
 
 
 class SetupError(RuntimeError):
@@ -116,31 +122,44 @@ def admin_password(directory: Path) -> tuple[str, str]:
     return password, f"{source}saved in {path}"
 
 
+def libvirt_host_paths(directory: Path) -> tuple[Path, Path]:
+    """The embedded libvirt host agent's socket and state dir under the data dir."""
+    state = directory / "libvirt-host"
+    socket_path = state / "agent.sock"
+    if len(str(socket_path).encode()) > MAX_SOCKET_PATH:
+        raise SetupError(f"{socket_path} is too long for a Unix socket; use a shorter PORTAL_DATA_DIR")
+    return socket_path, state
+
+
 def bootstrap_command() -> Path | None:
     """The file of the `bootstrap` management command, if some app has one."""
     return next(iter(sorted(BASE_DIR.glob("*/management/commands/bootstrap.py"))), None)
 
 
-# migrate + bootstrap in one interpreter: Django starts once (about 2 s saved per start).
+# migrate + bootstrap + registering the embedded cluster (its socket is argv[1]) in one
+# interpreter: Django starts once (about 2 s saved per start).
 _PREPARE = """
 import sys
 import django
 from django.core.management import CommandError, call_command
 django.setup()
-for name, options in (("migrate", {"interactive": False}), ("bootstrap", {})):
+register = ("register", "--socket", sys.argv[1])
+for name, args, options in (
+    ("migrate", (), {"interactive": False}), ("bootstrap", (), {}), ("libvirt_host", register, {})
+):
     try:
-        call_command(name, **options)
+        call_command(name, *args, **options)
     except CommandError as exc:
         sys.exit(f"manage.py {name}: {exc}")
 """
 
 
-def run_prepare(env: dict[str, str]) -> None:
-    """Run `manage.py migrate` then `manage.py bootstrap`; raise SetupError if either fails."""
-    command = [sys.executable, "-c", _PREPARE]
+def run_prepare(env: dict[str, str], socket_path: Path) -> None:
+    """Run `manage.py migrate`, `bootstrap`, `libvirt_host register`; raise SetupError if one fails."""
+    command = [sys.executable, "-c", _PREPARE, str(socket_path)]
     result = subprocess.run(command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, check=False)
     if result.returncode != 0:
-        raise SetupError(f"migrate/bootstrap failed with status {result.returncode} (output above)")
+        raise SetupError(f"migrate/bootstrap/register failed with status {result.returncode} (output above)")
 
 
 def base_env(directory: Path) -> dict[str, str]:
@@ -168,7 +187,7 @@ def prepare(directory: Path) -> tuple[str, str]:
     # Static files are served from node_modules and the apps by whitenoise's finders; an empty
     # STATIC_ROOT keeps it from warning (production runs `manage.py collectstatic` into it).
     (directory / "static").mkdir(exist_ok=True)
-    run_prepare({**env, "PORTAL_ADMIN_PASSWORD": password})
+    run_prepare({**env, "PORTAL_ADMIN_PASSWORD": password}, libvirt_host_paths(directory)[0])
     return password, source
 
 
@@ -200,12 +219,15 @@ def banner(url: str | None, bind: str, password: str, source: str, directory: Pa
     return "\n".join(lines)
 
 
-def children() -> list[Child]:
-    """The three processes of a one-machine portal."""
+def children(directory: Path) -> list[Child]:
+    """The four processes of a one-machine portal (the libvirt host agent first)."""
     bin_dir = Path(sys.executable).parent
     concurrency = os.environ.get("PORTAL_CELERY_CONCURRENCY") or "2"
     celery = [str(bin_dir / "celery"), "--app", "portal"]
+    socket_path, state = libvirt_host_paths(directory)
+    agent = [sys.executable, str(BASE_DIR / "manage.py"), "libvirt_host", "run", "--socket", str(socket_path)]
     return [
+        Child("libvirt", [*agent, "--state-dir", str(state)]),
         Child("web", [str(bin_dir / "gunicorn"), "--config", str(BASE_DIR / "portal/gunicorn_conf.py"), "portal.wsgi"]),
         Child("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", concurrency, "-n", "worker@%h"]),
         Child("beat", [*celery, "beat", "--loglevel", "INFO"]),
@@ -245,8 +267,8 @@ def run(directory: Path) -> int:
         env = {**base_env(directory), "PORTAL_BIND": bind}
         url = base_url(bind)
         print(banner(url, bind, password, source, directory), flush=True)  # noqa: T201 - the demo's console
-        print(f"prepared in {time.monotonic() - started:.1f} s; starting web, worker and beat", flush=True)  # noqa: T201
-        supervisor = Supervisor(children(), env=env, cwd=BASE_DIR)
+        print(f"prepared in {time.monotonic() - started:.1f} s; starting libvirt, web, worker and beat", flush=True)  # noqa: T201
+        supervisor = Supervisor(children(directory), env=env, cwd=BASE_DIR)
         if url:
             supervisor.on_started = lambda: announce_when_ready(supervisor, url)
         return supervisor.run()

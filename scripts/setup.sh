@@ -3,8 +3,10 @@
 #
 #   scripts/setup.sh [system] [venv] [assets]     (no argument: all three, in that order)
 #
-# system  as root, apt-installs what is missing (Python venv support, Node.js, npm); `apt-get
-#         update` runs only when something must be installed. Not root: says what to install.
+# system  as root, apt-installs what is missing (Python venv support, Node.js, npm, and what
+#         pip needs to build libvirt-python: libvirt-dev, pkg-config, gcc, python3-dev); `apt-get
+#         update` runs only when something must be installed. Not root: says what to install
+#         (and fails only when something is missing).
 # venv    creates .venv (python3.11, else python3 >= 3.11) and pip-installs $NEFOS_REQUIREMENTS
 #         (default requirements-dev.txt: the portal plus its test tools and the openstack CLI);
 #         skipped while a stamp in .venv matches the hash of the requirements files.
@@ -39,6 +41,14 @@ pick_python() {
 
 venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c '' 2>/dev/null; }
 
+# libvirt-python is built from source by pip; once it imports in .venv, nothing more is needed.
+libvirt_ok() { venv_ok && .venv/bin/python -c 'import libvirt' 2>/dev/null; }
+
+# True when interpreter $1 has its C headers (Python.h), which building a C extension needs.
+python_headers_ok() {
+  "$1" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null
+}
+
 # Debian packages that are missing for the steps asked for (by capability, not by name, so a
 # Python or Node.js installed some other way counts).
 missing_packages() {
@@ -50,6 +60,13 @@ missing_packages() {
     else
       pkgs+=(python3 python3-venv)
     fi
+  fi
+  if [ "$want_venv" = 1 ] && ! libvirt_ok; then
+    command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+    pkg-config --exists libvirt 2>/dev/null || pkgs+=(libvirt-dev)
+    command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
+    if venv_ok; then py=.venv/bin/python; else py=$(pick_python) || py=""; fi
+    if [ -n "$py" ] && ! python_headers_ok "$py"; then pkgs+=(python3-dev); fi
   fi
   if [ "$want_assets" = 1 ]; then
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
