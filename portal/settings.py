@@ -179,6 +179,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/",
     # The OpenStack-compatible APIs follow OpenStack's own references; this schema is /api/ only.
     "PREPROCESSING_HOOKS": ["portal.api.schema.only_portal_api"],
+    # Several models have a `state`/`status` field; name their enums after the model.
+    "ENUM_NAME_OVERRIDES": {
+        "ClusterStateEnum": "backend_ganeti.models.Cluster.State",
+        "InstanceStatusEnum": "backend_ganeti.models.Instance.Status",
+        "JobStatusEnum": "backend_ganeti.models.Job.Status",
+    },
 }
 
 # Identity
@@ -220,6 +226,9 @@ CELERY_BEAT_SCHEDULE = {
     "identity-prune-revocations": {"task": "identity.tasks.prune_revocations", "schedule": 3600.0},
     "objectstore-purge-expired": {"task": "objectstore.tasks.purge_expired_objects", "schedule": 300.0},
     "objectstore-collect-garbage": {"task": "objectstore.tasks.collect_garbage", "schedule": 3600.0},
+    # Re-enqueue jobs whose watcher died (a killed worker loses nothing), and compare clusters with the DB.
+    "backend-resume-jobs": {"task": "backend_ganeti.tasks.resume_jobs", "schedule": 30.0},
+    "backend-reconcile-clusters": {"task": "backend_ganeti.tasks.reconcile_clusters", "schedule": 300.0},
 }
 
 # Observability

@@ -1,0 +1,383 @@
+"""The job watcher: submit a Job row's operation to its cluster and follow it until it ends.
+
+A watcher holds the job's lease (`lease_until`, renewed on every step) while it works; a job whose
+lease expired is picked up again by `stale_job_ids` + `run_job`, so a worker killed at any point
+loses nothing. Re-submission is crash-safe: before an operation that may already have reached
+the cluster is sent again, the cluster is asked whether it already took effect (`dispatch.
+ALREADY_DONE`); a create whose instance exists is adopted and followed instead of sent twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from backend_ganeti.drivers import registry
+from backend_ganeti.drivers.base import ClusterDriver
+from backend_ganeti.drivers.types import InstanceInfo, JobState, JobStatus, PowerState
+from backend_ganeti.models import Cluster, Job
+from backend_ganeti.rapi.errors import ClusterUnreachable, RapiError
+from backend_ganeti.rapi.errors import NotFound as ClusterNotFound
+from backend_ganeti.services import dispatch, outcomes
+from backend_ganeti.services.dispatch import Operation
+from backend_ganeti.services.events import SOURCE_JOB, InstanceEvent, apply_event
+from backend_ganeti.services.outcomes import Outcome, cluster_time, finish_job
+
+# One long-poll of the cluster (Ganeti's own wait lasts ~10 s).
+WAIT_TIMEOUT = 10.0
+# Submissions tried while the cluster is unreachable before the job fails.
+MAX_SUBMIT_ATTEMPTS = 5
+# A job nobody leased is re-enqueued after this long (its first task may still be queued).
+RESUME_GRACE_SECONDS = 30
+# Following a create that an earlier attempt submitted: poll interval and give-up time.
+ADOPT_POLL_SECONDS = 2.0
+ADOPT_TIMEOUT_SECONDS = 1800.0
+_REFRESH_FIELDS = ("status", "job_id", "params", "log", "last_log_serial", "progress", "error")
+
+
+def lease_seconds() -> float:
+    """How long a watcher's lease lasts without renewal (BACKEND_JOB_LEASE_SECONDS, default 120)."""
+    return float(getattr(settings, "BACKEND_JOB_LEASE_SECONDS", 120))
+
+
+# --- leases ---------------------------------------------------------------------------------------
+
+
+def take_lease(job_pk: int) -> Job | None:
+    """Lease an unfinished job nobody holds; the Job (lease_until = our token) or None."""
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    lease = now + timedelta(seconds=lease_seconds())
+    if not Job.objects.filter(free, pk=job_pk).exclude(status__in=Job.FINISHED).update(lease_until=lease):
+        return None
+    job = Job.objects.select_related("cluster").get(pk=job_pk)
+    job.lease_until = lease
+    return job
+
+
+def renew_lease(job: Job) -> bool:
+    """Extend our lease; False when another watcher took the job over (then stop working on it)."""
+    lease = timezone.now() + timedelta(seconds=lease_seconds())
+    if job.lease_until is None or not Job.objects.filter(pk=job.pk, lease_until=job.lease_until).update(
+        lease_until=lease
+    ):
+        return False
+    job.lease_until = lease
+    return True
+
+
+def release_lease(job: Job) -> None:
+    """Give the job back (a later `resume_jobs` retries it), if the lease is still ours."""
+    if job.lease_until is not None:
+        Job.objects.filter(pk=job.pk, lease_until=job.lease_until).update(lease_until=None)
+    job.lease_until = None
+
+
+def stale_job_ids() -> list[int]:
+    """Unfinished jobs no live watcher holds: lease expired, or never leased for a while."""
+    now = timezone.now()
+    grace = now - timedelta(seconds=RESUME_GRACE_SECONDS)
+    stale = Q(lease_until__lt=now) | Q(lease_until__isnull=True, created_at__lt=grace)
+    return list(Job.objects.filter(stale).exclude(status__in=Job.FINISHED).values_list("pk", flat=True))
+
+
+# --- cluster reachability -------------------------------------------------------------------------
+
+
+def mark_unreachable(cluster: Cluster, exc: RapiError) -> None:
+    """Record that the cluster did not answer (operations are refused until it answers again)."""
+    Cluster.objects.filter(pk=cluster.pk).update(reachable=False, last_error=str(exc)[:2000])
+
+
+def mark_reachable(cluster: Cluster) -> None:
+    """Record that the cluster answered."""
+    Cluster.objects.filter(pk=cluster.pk).update(reachable=True, last_error="", last_seen=timezone.now())
+
+
+# --- running a job --------------------------------------------------------------------------------
+
+
+def run_job(job_pk: int) -> str:
+    """Lease, submit and follow one job (the body of the Celery task); returns what happened."""
+    job = take_lease(job_pk)
+    if job is None:
+        return "skipped"
+    submit_job(job)
+    if job.job_id and not job.finished and job.lease_until is not None:
+        follow_job(job)
+    return job.status
+
+
+def submit_job(job: Job) -> Job:
+    """Send a leased job's operation to its cluster once, storing the cluster's job id."""
+    job.refresh_from_db(fields=_REFRESH_FIELDS)
+    if job.finished or job.job_id:
+        return job
+    if job.status == Job.Status.CANCELING:
+        finish_job(job, Outcome(JobState.CANCELED, error="canceled before it reached the cluster"))
+        return job
+    driver = registry.driver_for(job.cluster)
+    try:
+        _submit(job, driver)
+    finally:
+        driver.close()
+    return job
+
+
+def _submit(job: Job, driver: ClusterDriver) -> None:
+    op = job.operation
+    attempts = int(job.params.get("submit_attempts", 0))
+    params = {**job.params, "submit_attempts": attempts + 1}
+    claimed = Job.objects.filter(
+        pk=job.pk, lease_until=job.lease_until, status=Job.Status.SUBMITTING, job_id=""
+    ).update(params=params)
+    if not claimed:
+        job.refresh_from_db(fields=_REFRESH_FIELDS)
+        if job.status == Job.Status.CANCELING and not job.job_id:
+            finish_job(job, Outcome(JobState.CANCELED, error="canceled before it reached the cluster"))
+        return
+    job.params = params
+    try:
+        if _already_done(job, driver, first_attempt=not attempts):
+            return
+    except RapiError as exc:
+        _retry_later(job, attempts + 1, exc)
+        return
+    try:
+        job_id = dispatch.SUBMIT[op](driver, job)
+    except ClusterUnreachable as exc:
+        _retry_later(job, attempts + 1, exc)
+        return
+    except RapiError as exc:
+        if op == Operation.DESTROY and isinstance(exc, ClusterNotFound):
+            outcome = Outcome(JobState.SUCCESS, info_known=True)
+            finish_job(job, outcome, message="the instance was not on the cluster")
+        else:
+            finish_job(job, Outcome(JobState.ERROR, error=str(exc)))
+        return
+    _store_job_id(job, driver, job_id)
+
+
+def _already_done(job: Job, driver: ClusterDriver, *, first_attempt: bool) -> bool:
+    """Finish the job from the cluster's state when its effect is there already; True if so.
+
+    A create is always checked (its instance may exist from an attempt that died before the job
+    id was stored: it is adopted, never created twice); other operations only when an earlier
+    attempt may have reached the cluster.
+    """
+    op = job.operation
+    if job.instance_id is None or op not in dispatch.ALREADY_DONE or (first_attempt and op != Operation.CREATE):
+        return False
+    info = _instance_or_none(driver, job.target)
+    if op == Operation.CREATE:
+        if info is None:
+            return False
+        _adopt_create(job, driver, info)
+        return True
+    if not dispatch.ALREADY_DONE[op](info, job.params):
+        return False
+    outcome = Outcome(JobState.SUCCESS, info=info, info_known=True, cluster_time=cluster_time(_mtime(info)))
+    finish_job(job, outcome, message="an earlier attempt had already reached the cluster; its result was read back")
+    return True
+
+
+def _retry_later(job: Job, attempts: int, exc: RapiError) -> None:
+    """The cluster could not take the job now: give it back for a later resume, or fail it at last."""
+    if isinstance(exc, ClusterUnreachable):
+        mark_unreachable(job.cluster, exc)
+    if attempts >= MAX_SUBMIT_ATTEMPTS:
+        finish_job(job, Outcome(JobState.ERROR, error=f"cluster unavailable after {attempts} attempts: {exc}"))
+    else:
+        release_lease(job)
+
+
+def _store_job_id(job: Job, driver: ClusterDriver, job_id: str) -> None:
+    """Keep the cluster's job id (whatever the lease: the job exists now), then honour a cancel."""
+    Job.objects.filter(pk=job.pk, job_id="").exclude(status__in=Job.FINISHED).update(
+        job_id=job_id,
+        status=Case(
+            When(status=Job.Status.CANCELING, then=Value(Job.Status.CANCELING)), default=Value(Job.Status.QUEUED)
+        ),
+    )
+    mark_reachable(job.cluster)
+    job.refresh_from_db(fields=_REFRESH_FIELDS)
+    if not renew_lease(job):
+        job.lease_until = None
+        return
+    if job.status == Job.Status.CANCELING:
+        with contextlib.suppress(RapiError):  # the watcher reports whatever the job then does
+            driver.cancel_job(job_id)
+
+
+def _adopt_create(job: Job, driver: ClusterDriver, info: InstanceInfo) -> None:
+    """An earlier attempt created the instance: follow its build by polling, then finish the job."""
+    want = PowerState.RUNNING if job.params["spec"].get("start", True) else PowerState.STOPPED
+    deadline = time.monotonic() + ADOPT_TIMEOUT_SECONDS
+    current: InstanceInfo | None = info
+    while current is not None and current.power != want and time.monotonic() < deadline:
+        if not renew_lease(job):
+            return
+        time.sleep(ADOPT_POLL_SECONDS)
+        current = _instance_or_none(driver, job.target)
+    if current is None:
+        error = "the create failed on the cluster: the instance disappeared while it was being built"
+        finish_job(job, Outcome(JobState.ERROR, error=error, info_known=True, cluster_time=None))
+        return
+    finish_job(
+        job,
+        Outcome(JobState.SUCCESS, info=current, info_known=True, cluster_time=cluster_time(_mtime(current))),
+        message="the instance was on the cluster already (an earlier attempt created it); its build was followed",
+    )
+
+
+# --- following a submitted job --------------------------------------------------------------------
+
+
+def follow_job(job: Job) -> Job:
+    """Long-poll the cluster about `job` until it ends, recording log, progress and the outcome.
+
+    When the cluster stops answering, the job is given back (lease released) for a later resume.
+    """
+    driver = registry.driver_for(job.cluster)
+    try:
+        _follow(job, driver)
+    except ClusterUnreachable as exc:
+        mark_unreachable(job.cluster, exc)
+        release_lease(job)
+    except RapiError:
+        release_lease(job)  # a busy or failing-over master: a later resume tries again
+    finally:
+        driver.close()
+    return job
+
+
+def _follow(job: Job, driver: ClusterDriver) -> None:
+    previous: JobStatus | None = None
+    # Each wait must end well within the lease, which is renewed between waits.
+    timeout = min(WAIT_TIMEOUT, lease_seconds() / 3)
+    while True:
+        try:
+            status = driver.wait_job(job.job_id, previous=previous, timeout=timeout)
+        except ClusterNotFound:
+            _conclude_unknown(job, driver)
+            return
+        if status.finished:
+            _conclude(job, driver, status)
+            return
+        kept = _record(job, status) if status != previous else renew_lease(job)
+        if not kept:
+            return
+        previous = status
+
+
+def _record(job: Job, status: JobStatus) -> bool:
+    """Store a running job's new log lines, status and progress; renew the lease in the same UPDATE."""
+    lease = timezone.now() + timedelta(seconds=lease_seconds())
+    fields = outcomes.log_fields(job, status.log)
+    fields.update(status=status.state.value, lease_until=lease)
+    if status.progress is not None:
+        fields["progress"] = status.progress
+    if job.started_at is None and status.state == JobState.RUNNING:
+        fields["started_at"] = timezone.now()
+    updated = (
+        Job.objects.filter(pk=job.pk, lease_until=job.lease_until).exclude(status__in=Job.FINISHED).update(**fields)
+    )
+    if not updated:
+        return False
+    progressed = status.progress is not None and status.progress != job.progress
+    for name, value in fields.items():
+        setattr(job, name, value)
+    if progressed and job.instance_id is not None:
+        when = cluster_time(status.log[-1].timestamp if status.log else None, status.started_at)
+        apply_event(
+            InstanceEvent(
+                cluster_id=job.cluster_id, name=job.target, timestamp=when, source=SOURCE_JOB, progress=status.progress
+            )
+        )
+    return True
+
+
+def _conclude(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
+    """Read what the job left on the cluster, then finish the Job row with it."""
+    info: InstanceInfo | None = None
+    infos: tuple[InstanceInfo, ...] = ()
+    op = job.operation
+    info_known = False
+    if job.instance_id is not None and not (op == Operation.DESTROY and status.state == JobState.SUCCESS):
+        info = _instance_or_none(driver, job.target)
+        info_known = True
+    elif op == Operation.EVACUATE_NODE and status.state == JobState.SUCCESS:
+        infos = tuple(driver.instances())
+    outcome = Outcome(
+        status.state,
+        error=status.error,
+        info=info,
+        info_known=info_known,
+        cluster_time=cluster_time(status.ended_at, _mtime(info)),
+        lines=status.log,
+        progress=status.progress,
+        infos=infos,
+    )
+    finish_job(job, outcome)
+    mark_reachable(job.cluster)
+
+
+def _conclude_unknown(job: Job, driver: ClusterDriver) -> None:
+    """The cluster forgot the job (archived while no watcher ran): judge it by the instance's state."""
+    message = f"the cluster no longer knows job {job.job_id}; the outcome was read from the instance"
+    if job.instance_id is None or job.operation not in dispatch.ALREADY_DONE:
+        finish_job(job, Outcome(JobState.ERROR, error=message))
+        return
+    info = _instance_or_none(driver, job.target)
+    done = dispatch.ALREADY_DONE[job.operation](info, job.params)
+    state = JobState.SUCCESS if done else JobState.ERROR
+    outcome = Outcome(state, error="" if done else message, info=info, info_known=True, cluster_time=_mtime(info))
+    finish_job(job, outcome, message=message)
+
+
+def _instance_or_none(driver: ClusterDriver, name: str) -> InstanceInfo | None:
+    """The cluster's view of an instance; None when it has none by that name."""
+    try:
+        return driver.instance(name)
+    except ClusterNotFound:
+        return None
+
+
+def _mtime(info: InstanceInfo | None) -> float | None:
+    return info.mtime if info is not None else None
+
+
+# --- cancelling -----------------------------------------------------------------------------------
+
+
+def cancel_unsubmitted(job: Job) -> bool:
+    """Cancel a job that never reached the cluster and that no watcher holds; False otherwise."""
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    lease = now + timedelta(seconds=lease_seconds())
+    taken = Job.objects.filter(free, pk=job.pk, status=Job.Status.SUBMITTING, job_id="").update(lease_until=lease)
+    if not taken:
+        return False
+    job.refresh_from_db(fields=_REFRESH_FIELDS)
+    job.lease_until = lease
+    return finish_job(job, Outcome(JobState.CANCELED, error="canceled before it reached the cluster"))
+
+
+def cancel_on_cluster(job_pk: int) -> bool:
+    """Ask the cluster to cancel a submitted job (the watcher records what the job then does)."""
+    job = Job.objects.select_related("cluster").get(pk=job_pk)
+    if job.finished or not job.job_id:
+        return False
+    driver = registry.driver_for(job.cluster)
+    try:
+        return driver.cancel_job(job.job_id)
+    except ClusterUnreachable as exc:
+        mark_unreachable(job.cluster, exc)
+        return False
+    finally:
+        driver.close()
