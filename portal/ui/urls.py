@@ -1,4 +1,4 @@
-"""Dashboard URLs: home, project switcher, audit log, and identity's pages."""
+"""Dashboard URLs: home, project switcher, audit log, identity's pages and the cluster admin pages."""
 
 from django.urls import include, path
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("switch-project/", views.switch_project, name="switch_project"),
     path("manage/audit/", audit.audit_log, name="manage_audit"),
+    path("manage/", include("backend_ganeti.ui.urls")),
     path("", include("identity.ui.urls")),
     path("files/", include("objectstore.ui.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Admin pages of backend_ganeti: clusters, nodes, instances and jobs."""
