@@ -1,7 +1,8 @@
 """Celery tasks of backend_ganeti: take ids, call services.
 
 `run_job` is enqueued on commit by every operation; `resume_jobs` (beat, every 30 s) re-enqueues
-jobs whose watcher died, so a worker killed mid-job loses nothing; `reconcile_clusters` (beat,
+jobs whose watcher died, so a worker killed mid-job loses nothing; `refresh_clusters` (beat, every
+minute) updates nodes and the capacity snapshot the allocator reads; `reconcile_clusters` (beat,
 every 5 min) compares every cluster that is not offline with the database.
 """
 
@@ -13,7 +14,7 @@ from celery import shared_task
 
 from backend_ganeti.errors import ClusterOffline
 from backend_ganeti.models import Cluster
-from backend_ganeti.services import jobs, reconcile
+from backend_ganeti.services import clusters, jobs, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -52,4 +53,18 @@ def reconcile_clusters() -> dict[str, str]:
         results[cluster.name] = report.summary()
         if report.changed:
             log.info("reconciled cluster %s: %s", cluster.name, report.summary())
+    return results
+
+
+@shared_task
+def refresh_clusters() -> dict[str, str]:
+    """Refresh nodes and capacity of every cluster that is not offline; "ok" or why it failed."""
+    results: dict[str, str] = {}
+    for cluster in Cluster.objects.exclude(state=Cluster.State.OFFLINE):
+        try:
+            clusters.refresh_cluster(cluster)
+        except ClusterOffline as exc:
+            results[cluster.name] = f"unreachable: {exc.message}"
+            continue
+        results[cluster.name] = "ok"
     return results

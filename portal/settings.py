@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "objectstore-collect-garbage": {"task": "objectstore.tasks.collect_garbage", "schedule": 3600.0},
     # Re-enqueue jobs whose watcher died (a killed worker loses nothing), and compare clusters with the DB.
     "backend-resume-jobs": {"task": "backend_ganeti.tasks.resume_jobs", "schedule": 30.0},
+    "backend-refresh-clusters": {"task": "backend_ganeti.tasks.refresh_clusters", "schedule": 60.0},
     "backend-reconcile-clusters": {"task": "backend_ganeti.tasks.reconcile_clusters", "schedule": 300.0},
 }
 

@@ -234,8 +234,16 @@ def children(directory: Path) -> list[Child]:
     ]
 
 
-def announce_when_ready(supervisor: Supervisor, url: str) -> None:
-    """Poll /health from a thread and say once when the portal answers 200."""
+def refresh_clusters(supervisor: Supervisor, env: dict[str, str]) -> None:
+    """Take a first capacity snapshot of every cluster (the allocator reads it; beat repeats it)."""
+    command = [sys.executable, str(BASE_DIR / "manage.py"), "gnt_cluster", "refresh", "--all"]
+    result = subprocess.run(command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    if result.returncode != 0:
+        supervisor.say("supervisor", f"first cluster refresh failed (beat retries): {result.stderr.decode()[-300:]}")
+
+
+def announce_when_ready(supervisor: Supervisor, url: str, env: dict[str, str]) -> None:
+    """Poll /health from a thread; once it answers 200, refresh the clusters and say so."""
 
     def poll() -> None:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -243,6 +251,7 @@ def announce_when_ready(supervisor: Supervisor, url: str) -> None:
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310 - our own URL
                     if response.status == 200:
+                        refresh_clusters(supervisor, env)
                         supervisor.say("supervisor", f"ready: {url}/ (log in as {ADMIN_USER})")
                         return
             except (urllib.error.URLError, OSError):
@@ -270,7 +279,7 @@ def run(directory: Path) -> int:
         print(f"prepared in {time.monotonic() - started:.1f} s; starting libvirt, web, worker and beat", flush=True)  # noqa: T201
         supervisor = Supervisor(children(directory), env=env, cwd=BASE_DIR)
         if url:
-            supervisor.on_started = lambda: announce_when_ready(supervisor, url)
+            supervisor.on_started = lambda: announce_when_ready(supervisor, url, env)
         return supervisor.run()
     finally:
         lock.close()

@@ -19,3 +19,4 @@ def test_beat_schedule_includes_backend_watchers_when_loaded():
     scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled.get("backend_ganeti.tasks.resume_jobs") == 30.0
     assert scheduled.get("backend_ganeti.tasks.reconcile_clusters") == 300.0
+    assert scheduled.get("backend_ganeti.tasks.refresh_clusters") == 60.0
