@@ -145,6 +145,8 @@ class GanetiDriver:
     def create(self, spec: CreateSpec) -> str:
         """``POST /2/instances``; nodes named in the spec, else one lone node, else Ganeti's allocator.
 
+        The hypervisor is the spec's, else the driver's, else the cluster's default.
+
         Without ``pnode`` Ganeti runs the cluster's default iallocator (hail), which refuses
         to place anything on a one-node cluster (FailN1), so that case names the node.
         """
@@ -158,7 +160,7 @@ class GanetiDriver:
             nics=[nic_params(n) for n in spec.nics],
             pnode=pnode,
             snode=spec.secondary_node if pnode else None,
-            hypervisor=self.hypervisor,
+            hypervisor=spec.hypervisor or self.hypervisor,
             beparams={"vcpus": spec.vcpus, "maxmem": spec.memory_mb, "minmem": spec.memory_mb},
             hvparams=dict(spec.hv_params),
             osparams=dict(spec.os_params),

@@ -2,8 +2,9 @@
 
 Jobs (``GET /2/jobs/N``: status, per-opcode ``oplog`` with ``[serial, [sec, usec], type,
 message]`` entries, ``opresult``) become `JobStatus` with a flat ordered log and a progress
-figure parsed from Ganeti's own log lines; instances become `InstanceInfo`; disk and NIC specs
-become Ganeti's parameter dicts. `GanetiDriver` (drivers/ganeti.py) does the talking.
+figure parsed from Ganeti's own log lines and the ids of the jobs it submitted (node
+evacuation); instances become `InstanceInfo`; disk and NIC specs become Ganeti's parameter dicts.
+`GanetiDriver` (drivers/ganeti.py) does the talking.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def job_status(job: Job) -> JobStatus:
         received_at=_ts(job.received_ts),
         started_at=_ts(job.start_ts),
         ended_at=_ts(job.end_ts),
+        children=submitted_jobs(job.opresult) if state == JobState.SUCCESS else (),
     )
 
 
@@ -168,8 +170,15 @@ def child_job_ids(status: JobStatus) -> tuple[str, ...]:
     Ganeti's evacuate job only plans the moves and succeeds once it has queued one job per
     instance; whoever follows it must follow these too. Jobs Ganeti failed to submit are skipped.
     """
+    return submitted_jobs(status.result)
+
+
+def submitted_jobs(opresult: Any) -> tuple[str, ...]:
+    """The job ids in a job's ``opresult`` (one entry per opcode; ``{"jobs": [[ok, id or error]]}``)."""
     ids: list[str] = []
-    for result in status.result or ():
+    for result in opresult if isinstance(opresult, list) else ():
         if isinstance(result, dict):
-            ids.extend(str(job_id) for submitted, job_id in result.get("jobs") or () if submitted)
+            for entry in result.get("jobs") or ():
+                if isinstance(entry, list | tuple) and len(entry) == 2 and entry[0]:
+                    ids.append(str(entry[1]))
     return tuple(ids)

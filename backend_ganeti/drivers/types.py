@@ -138,7 +138,7 @@ class DiskSpec:
 
 @dataclass(frozen=True)
 class CreateSpec:
-    """Everything a driver needs to build an instance."""
+    """Everything a driver needs to build an instance; `hypervisor` empty means the cluster's default."""
 
     name: str
     vcpus: int
@@ -153,6 +153,7 @@ class CreateSpec:
     secondary_node: str | None = None
     start: bool = True
     tags: tuple[str, ...] = ()
+    hypervisor: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,11 @@ class JobLogEntry:
 
 @dataclass(frozen=True)
 class JobStatus:
-    """A job's state as the cluster reports it; `progress` is 0-100 when known."""
+    """A job's state as the cluster reports it; `progress` is 0-100 when known.
+
+    `children` are the ids of jobs this one submitted for its work (Ganeti's node evacuation
+    succeeds once it has queued one job per instance): the work is done when they are.
+    """
 
     job_id: str
     state: JobState
@@ -179,6 +184,7 @@ class JobStatus:
     received_at: float | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    children: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

@@ -5,6 +5,8 @@ lease expired is picked up again by `stale_job_ids` + `run_job`, so a worker kil
 loses nothing. Re-submission is crash-safe: before an operation that may already have reached
 the cluster is sent again, the cluster is asked whether it already took effect (`dispatch.
 ALREADY_DONE`); a create whose instance exists is adopted and followed instead of sent twice.
+A job that ends by queueing jobs of its own (node evacuation) is finished only once those child
+jobs, each followed as a Job row of its own, have finished.
 """
 
 from __future__ import annotations
@@ -256,7 +258,8 @@ def follow_job(job: Job) -> Job:
     return job
 
 
-def _follow(job: Job, driver: ClusterDriver) -> None:
+def _follow(job: Job, driver: ClusterDriver, *, holder: Job | None = None) -> None:
+    """Follow `job` to its end; `holder` is a parent job whose lease is renewed along with it."""
     previous: JobStatus | None = None
     # Each wait must end well within the lease, which is renewed between waits.
     timeout = min(WAIT_TIMEOUT, lease_seconds() / 3)
@@ -270,7 +273,7 @@ def _follow(job: Job, driver: ClusterDriver) -> None:
             _conclude(job, driver, status)
             return
         kept = _record(job, status) if status != previous else renew_lease(job)
-        if not kept:
+        if not kept or (holder is not None and not renew_lease(holder)):
             return
         previous = status
 
@@ -304,6 +307,9 @@ def _record(job: Job, status: JobStatus) -> bool:
 
 def _conclude(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
     """Read what the job left on the cluster, then finish the Job row with it."""
+    if status.state == JobState.SUCCESS and status.children:
+        _follow_children(job, driver, status)
+        return
     info: InstanceInfo | None = None
     infos: tuple[InstanceInfo, ...] = ()
     op = job.operation
@@ -325,6 +331,51 @@ def _conclude(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
     )
     finish_job(job, outcome)
     mark_reachable(job.cluster)
+
+
+def _follow_children(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
+    """The cluster finished `job` by queueing child jobs: follow each, then finish `job` with their outcome."""
+    summaries = {child_id: _summaries(driver, child_id) for child_id in status.children}
+    children = outcomes.record_children(job, status, summaries)
+    if children is None:
+        return
+    for done, child in enumerate(children, start=1):
+        if not _await_child(job, child, driver):
+            release_lease(job)
+            return
+        Job.objects.filter(pk=job.pk, lease_until=job.lease_until).update(progress=done * 100 // len(children))
+    infos = tuple(driver.instances()) if job.operation == Operation.EVACUATE_NODE else ()
+    children = list(Job.objects.filter(pk__in=[child.pk for child in children]).order_by("pk"))
+    succeeded = sum(1 for child in children if child.status == Job.Status.SUCCESS)
+    message = f"{succeeded} of {len(children)} child job(s) succeeded"
+    finish_job(job, outcomes.children_outcome(status, children, infos), message=message)
+    mark_reachable(job.cluster)
+
+
+def _await_child(parent: Job, child: Job, driver: ClusterDriver) -> bool:
+    """Follow one child job (or wait while another watcher does) until it ends; False if `parent`'s lease is lost."""
+    while True:
+        child.refresh_from_db(fields=("status", "lease_until"))
+        if child.finished:
+            return True
+        leased = take_lease(child.pk)
+        if leased is None:
+            time.sleep(ADOPT_POLL_SECONDS)  # another watcher holds it
+        else:
+            try:
+                _follow(leased, driver, holder=parent)
+            finally:
+                release_lease(leased)  # when it did not finish (no-op once finished)
+        if not renew_lease(parent):
+            return False
+
+
+def _summaries(driver: ClusterDriver, job_id: str) -> tuple[str, ...]:
+    """What a job does, as the cluster summarises it (``INSTANCE_MIGRATE(vm1)``); () when it is gone."""
+    try:
+        return driver.job(job_id).operations
+    except ClusterNotFound:
+        return ()
 
 
 def _conclude_unknown(job: Job, driver: ClusterDriver) -> None:

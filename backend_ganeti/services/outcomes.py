@@ -4,18 +4,24 @@
 with a conditional UPDATE (`status` not yet terminal), so however many watchers race on one job
 (a resumed one and a late one), its outcome is applied exactly once: one final instance event,
 one release of the allocator's reservation.
+
+A job that only queued other jobs (Ganeti's node evacuation queues one per instance) is not
+finished when the cluster says so: `record_children` gives each child a Job row of its own
+(linked to its instance), the watcher follows them, and `children_outcome` is the parent's outcome.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from backend_ganeti.drivers.types import InstanceInfo, JobLogEntry, JobState
+from backend_ganeti.drivers.types import InstanceInfo, JobLogEntry, JobState, JobStatus
 from backend_ganeti.models import Instance, Job, Node
 from backend_ganeti.services import allocation
 from backend_ganeti.services.dispatch import Operation
@@ -26,6 +32,11 @@ LOG_LIMIT = 200
 MESSAGE_LIMIT = 2000
 ERROR_LIMIT = 4000
 FAULT_NOT_FOUND = "instance not found on cluster"
+# A child job's operation, from the opcode in its summary (``INSTANCE_MIGRATE(vm1)``); others
+# (e.g. INSTANCE_REPLACE_DISKS for secondaries) are recorded as CHILD_OPERATION.
+CHILD_OPERATIONS = {"INSTANCE_MIGRATE": Operation.MIGRATE, "INSTANCE_FAILOVER": Operation.FAILOVER}
+CHILD_OPERATION = "evacuate_child"
+_SUMMARY_RE = re.compile(r"^(?P<op>[A-Z][A-Z0-9_]*)\((?P<target>[^()]+)\)$")
 
 
 @dataclass(frozen=True)
@@ -159,3 +170,77 @@ def _apply_node_outcome(job: Job, outcome: Outcome) -> None:
             continue
         ts = cluster_time(outcome.cluster_time, info.mtime)
         apply_event(event_from_info(job.cluster_id, info, timestamp=ts, source=SOURCE_JOB))
+
+
+# --- jobs that queued other jobs ------------------------------------------------------------------
+
+
+def child_operation(summaries: Sequence[str]) -> tuple[str, str]:
+    """``(operation, instance name)`` of a child job from its opcode summaries ("" when none names one)."""
+    for summary in summaries:
+        if match := _SUMMARY_RE.match(summary):
+            return CHILD_OPERATIONS.get(match["op"], CHILD_OPERATION), match["target"]
+    return CHILD_OPERATION, ""
+
+
+def record_children(job: Job, status: JobStatus, summaries: Mapping[str, Sequence[str]]) -> list[Job] | None:
+    """Mark `job` running until the jobs it queued end, and give each child a Job row (once).
+
+    `summaries` are each child's opcode summaries (what names its instance). Returns the child
+    rows in the cluster's order, or None when our lease on `job` was lost.
+    """
+    fields = log_fields(job, status.log)
+    fields.update(status=Job.Status.RUNNING, params={**job.params, "children": list(status.children)})
+    if "children" not in job.params:
+        note = f"the cluster queued job(s) {', '.join(status.children)} for this one; it ends when they do"
+        fields["log"] = with_note(fields.get("log", job.log), note)
+    with transaction.atomic():
+        mine = Job.objects.filter(pk=job.pk, lease_until=job.lease_until).exclude(status__in=Job.FINISHED)
+        if not mine.update(**fields):
+            return None
+        for name, value in fields.items():
+            setattr(job, name, value)
+        known = Job.objects.filter(cluster_id=job.cluster_id, job_id__in=status.children, params__parent=job.pk)
+        rows = {row.job_id: row for row in known}
+        for child_id in status.children:
+            if child_id not in rows:
+                rows[child_id] = _child_row(job, child_id, summaries.get(child_id, ()))
+    return [rows[child_id] for child_id in status.children]
+
+
+def _child_row(job: Job, child_id: str, summaries: Sequence[str]) -> Job:
+    """A Job row for a job the cluster submitted itself: already queued there, linked to its instance."""
+    operation, name = child_operation(summaries)
+    instance = None
+    if name:
+        live = Instance.objects.filter(cluster_id=job.cluster_id, name=name).exclude(status=Instance.Status.DELETED)
+        instance = live.first()
+    params: dict[str, Any] = {"parent": job.pk, "parent_job_id": job.job_id}
+    if instance is not None:
+        params["source_node"] = instance.primary_node  # what tells a move happened (dispatch.ALREADY_DONE)
+    return Job.objects.create(
+        cluster_id=job.cluster_id,
+        job_id=child_id,
+        operation=operation,
+        target=name or f"job {child_id}",
+        instance=instance,
+        status=Job.Status.QUEUED,
+        params=params,
+        actor=job.actor,
+    )
+
+
+def children_outcome(status: JobStatus, children: Sequence[Job], infos: tuple[InstanceInfo, ...]) -> Outcome:
+    """The outcome of a job whose children all finished: success when every child succeeded."""
+    failed = [child for child in children if child.status != Job.Status.SUCCESS]
+    error = "; ".join(
+        f"job {child.job_id} ({child.operation} {child.target}) {child.status}: {child.error or 'no reason given'}"
+        for child in failed
+    )
+    return Outcome(
+        JobState.ERROR if failed else JobState.SUCCESS,
+        error=error,
+        cluster_time=cluster_time(status.ended_at),
+        lines=status.log,
+        infos=infos,
+    )

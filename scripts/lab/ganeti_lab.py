@@ -3,11 +3,15 @@
 
     ganeti_lab.py up   [--dir DIR] [--a-nodes 2] [--b-nodes 1]   # prints the endpoints file path
     ganeti_lab.py down [--dir DIR]
+    ganeti_lab.py exec [--dir DIR] NODE -- CMD...                 # e.g. a1 -- gnt-instance list
+    ganeti_lab.py pause-rapi|resume-rapi [--dir DIR] CLUSTER      # stop/start A's or B's forwarder
 
 `up` is idempotent (it tears a half-built lab down first); `down` removes every namespace,
 mount, daemon, forwarder and the lab directory. The endpoints file (``DIR/rapi.json``) lists each
-cluster's loopback RAPI URL, CA file and credentials; point NEFOS_LAB_RAPI at it.
-See docs/ganeti-lab.md.
+cluster's loopback RAPI URL, CA file and credentials; point NEFOS_LAB_RAPI at it. `exec` runs a
+command inside a node (its exit status is the command's); `pause-rapi` stops the root-namespace
+forwarder of a cluster (its RAPI URL then refuses connections) and `resume-rapi` restarts it on
+the same port. See docs/ganeti-lab.md.
 """
 
 from __future__ import annotations
@@ -31,7 +35,14 @@ from labnet import Node, run, say
 PREFIX = "nefoslab"
 RAPI_USER = "nefos"
 SUBNETS = {"a": 1, "b": 2}
-PACKAGES = ("ganeti", "socat", "openssh-server")
+# qemu-system-x86 for the kvm hypervisor (socat too: Ganeti's kvm talks to QEMU's monitor with it).
+PACKAGES = ("ganeti", "socat", "openssh-server", "qemu-system-x86")
+# Cluster-wide kvm parameters: QEMU's TCG (qemu-system-x86_64 prefers TCG; Debian's /usr/bin/kvm
+# would take /dev/kvm when present), no kernel (guests run in their firmware: there is no image),
+# VNC on the node's address, inside its namespace. The console Ganeti reports stays the serial one
+# (its default): with serial_console=false Ganeti 3.0.2 cannot report the VNC console at all
+# (luxid fails to parse the `display` field, RAPI answers 500).
+KVM_PARAMS = "kvm_flag=disabled,kvm_path=/usr/bin/qemu-system-x86_64,kernel_path=,vnc_bind_address=0.0.0.0"
 NOOP_OS = ("create", "import", "export", "rename", "verify")
 
 
@@ -40,8 +51,12 @@ def default_dir() -> Path:
     return Path(os.environ.get("LAB_DIR") or Path(tempfile.gettempdir()) / "nefos-lab")
 
 
-def ensure_packages() -> None:
-    """apt-get install Ganeti, socat and sshd when missing (Debian 12's ganeti is 3.0.x)."""
+def ensure_packages() -> float:
+    """apt-get install Ganeti, socat, sshd and QEMU when missing (Debian 12's ganeti is 3.0.x).
+
+    Returns the seconds it took (about 0 when everything is installed).
+    """
+    started = time.monotonic()
     missing = []
     for pkg in PACKAGES:
         proc = run("dpkg-query", "-W", "-f=${Status}", pkg, check=False, capture=True)
@@ -52,6 +67,7 @@ def ensure_packages() -> None:
         env_run = ["env", "DEBIAN_FRONTEND=noninteractive"]
         run(*env_run, "apt-get", "update", "-qq", timeout=600)
         run(*env_run, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, timeout=1200)
+    return time.monotonic() - started
 
 
 def make_rapi_cert(path: Path, cluster_name: str) -> None:
@@ -113,7 +129,7 @@ def init_cluster(master: Node, cluster_name: str) -> float:
     master.sh(
         "gnt-cluster init --enabled-hypervisors=fake,kvm --enabled-disk-templates=diskless,file "
         "--no-ssh-init --no-etc-hosts --master-netdev=eth0 --nic-parameters=mode=bridged,link=gnt0 "
-        "--file-storage-dir=/srv/ganeti/file-storage -H kvm:kvm_flag=disabled "
+        f"--file-storage-dir=/srv/ganeti/file-storage -H kvm:{KVM_PARAMS} "
         f"{cluster_name}",
         timeout=300,
     )
@@ -195,6 +211,7 @@ def build_cluster(lab: Path, cluster: str, n_nodes: int, state: dict) -> dict:
     sock = lab / f"rapi-{cluster}.sock"
     port, inner, outer = labnet.forward(master, sock, 5080, lab / "forwarders.log")
     state["pids"] += [inner, outer]
+    state["forwarders"][cluster] = {"port": port, "sock": str(sock), "outer": outer}
     say(f"cluster {cluster}: {', '.join(n.fqdn for n in nodes)}; RAPI on https://127.0.0.1:{port}; {timings}")
     return {
         "name": cluster,
@@ -217,12 +234,12 @@ def save_state(lab: Path, state: dict) -> None:
 def up(lab: Path, a_nodes: int, b_nodes: int) -> Path:
     """Build cluster A and cluster B; returns the endpoints file."""
     started = time.monotonic()
-    ensure_packages()
+    packages_s = ensure_packages()
     if lab.exists():
         down(lab)
     lab.mkdir(mode=0o700, parents=True)
     labnet.private_ns_dir(lab)
-    state: dict = {"netns": [], "nodes": [], "pids": []}
+    state: dict = {"netns": [], "nodes": [], "pids": [], "forwarders": {}}
     clusters = []
     try:
         for cluster, count in (("a", a_nodes), ("b", b_nodes)):
@@ -235,7 +252,8 @@ def up(lab: Path, a_nodes: int, b_nodes: int) -> Path:
         save_state(lab, state)
     endpoints = lab / "rapi.json"
     total = round(time.monotonic() - started, 2)
-    endpoints.write_text(json.dumps({"clusters": clusters, "up_s": total}, indent=1))
+    document = {"clusters": clusters, "dir": str(lab), "packages_s": round(packages_s, 2), "up_s": total}
+    endpoints.write_text(json.dumps(document, indent=1))
     endpoints.chmod(0o600)
     say(f"lab up in {total} s; endpoints: {endpoints}")
     return endpoints
@@ -247,7 +265,7 @@ def down(lab: Path) -> None:
     state_file = lab / "state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {"netns": [], "nodes": [], "pids": []}
     for pid in state["pids"]:
-        labnet.kill_pid(pid)
+        labnet.kill_group(pid)
     for entry in state["nodes"]:
         node = Node(lab, PREFIX, entry["cluster"], entry["index"], SUBNETS[entry["cluster"]])
         if labnet.netns_exists(node.netns) and node.mnt_file.exists():
@@ -267,13 +285,75 @@ def down(lab: Path) -> None:
     say(f"lab down in {round(time.monotonic() - started, 2)} s")
 
 
+def load_state(lab: Path) -> dict:
+    """The running lab's state file (RuntimeError when `lab` holds no lab)."""
+    state_file = lab / "state.json"
+    if not state_file.exists():
+        raise RuntimeError(f"no lab in {lab} (run `up` first)")
+    return json.loads(state_file.read_text())
+
+
+def find_node(lab: Path, state: dict, name: str) -> Node:
+    """A node of the lab by short name (``a1``) or FQDN (``a1.nefos.lab``)."""
+    for entry in state["nodes"]:
+        node = Node(lab, PREFIX, entry["cluster"], entry["index"], SUBNETS[entry["cluster"]])
+        if name in (node.short, node.fqdn):
+            return node
+    raise RuntimeError(f"no node {name} in the lab in {lab}")
+
+
+def exec_in_node(lab: Path, name: str, argv: list[str]) -> int:
+    """Run ``argv`` inside a node (what the lab does internally); returns its exit status."""
+    if not argv:
+        raise RuntimeError("exec needs a command after --")
+    node = find_node(lab, load_state(lab), name)
+    return subprocess.run([*node.enter(), *argv], check=False).returncode
+
+
+def pause_rapi(lab: Path, cluster: str) -> None:
+    """Stop a cluster's root-namespace forwarder: its RAPI URL refuses connections until resumed."""
+    state = load_state(lab)
+    forwarder = state.get("forwarders", {}).get(cluster)
+    if forwarder is None:
+        raise RuntimeError(f"the lab has no cluster {cluster}")
+    if forwarder["outer"]:
+        labnet.kill_group(forwarder["outer"])
+        state["pids"] = [pid for pid in state["pids"] if pid != forwarder["outer"]]
+        forwarder["outer"] = None
+        save_state(lab, state)
+    say(f"cluster {cluster}: RAPI forwarder on 127.0.0.1:{forwarder['port']} stopped")
+
+
+def resume_rapi(lab: Path, cluster: str) -> None:
+    """Start a paused cluster's forwarder again, on the same port (a no-op when it runs)."""
+    state = load_state(lab)
+    forwarder = state.get("forwarders", {}).get(cluster)
+    if forwarder is None:
+        raise RuntimeError(f"the lab has no cluster {cluster}")
+    if not forwarder["outer"]:
+        pid = labnet.start_outer(forwarder["port"], Path(forwarder["sock"]), lab / "forwarders.log")
+        forwarder["outer"] = pid
+        state["pids"].append(pid)
+        save_state(lab, state)
+    say(f"cluster {cluster}: RAPI forwarder on 127.0.0.1:{forwarder['port']} running")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down"])
-    parser.add_argument("--dir", type=Path, default=default_dir(), help="lab directory ($LAB_DIR)")
-    parser.add_argument("--a-nodes", type=int, default=2, help="nodes in cluster A (default 2)")
-    parser.add_argument("--b-nodes", type=int, default=1, help="nodes in cluster B (default 1)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", type=Path, default=default_dir(), help="lab directory ($LAB_DIR)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_cmd = commands.add_parser("up", parents=[common], help="build the lab")
+    up_cmd.add_argument("--a-nodes", type=int, default=2, help="nodes in cluster A (default 2)")
+    up_cmd.add_argument("--b-nodes", type=int, default=1, help="nodes in cluster B (default 1)")
+    commands.add_parser("down", parents=[common], help="tear the lab down")
+    exec_cmd = commands.add_parser("exec", parents=[common], help="run a command inside a node")
+    exec_cmd.add_argument("node", help="a1, a2, b1 (or the FQDN)")
+    exec_cmd.add_argument("argv", nargs=argparse.REMAINDER, help="-- CMD...")
+    for name in ("pause-rapi", "resume-rapi"):
+        sub = commands.add_parser(name, parents=[common], help=f"{name.split('-')[0]} a cluster's RAPI forwarder")
+        sub.add_argument("cluster", choices=sorted(SUBNETS))
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         say("the lab needs root (network namespaces, mounts, apt)")
@@ -282,6 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "down":
         down(lab)
         return 0
+    try:
+        if args.command == "exec":
+            return exec_in_node(lab, args.node, args.argv[1:] if args.argv[:1] == ["--"] else args.argv)
+        if args.command == "pause-rapi":
+            pause_rapi(lab, args.cluster)
+            return 0
+        if args.command == "resume-rapi":
+            resume_rapi(lab, args.cluster)
+            return 0
+    except RuntimeError as exc:
+        say(str(exc))
+        return 1
     try:
         endpoints = up(lab, args.a_nodes, args.b_nodes)
     except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as exc:

@@ -198,8 +198,28 @@ def forward(node: Node, sock_path: Path, target_port: int, log: Path) -> tuple[i
             break
         time.sleep(0.1)
     port = free_port()
-    outer = spawn(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork", f"UNIX-CONNECT:{sock_path}"], log)
-    return port, inner, outer
+    return port, inner, start_outer(port, sock_path, log)
+
+
+def start_outer(port: int, sock_path: Path, log: Path, timeout: float = 10.0) -> int:
+    """Start the root-namespace half of a forwarder (loopback ``port`` -> ``sock_path``); its PID.
+
+    Returns once the port accepts connections, so a caller can use it at once.
+    """
+    pid = spawn(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork", f"UNIX-CONNECT:{sock_path}"], log)
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"forwarder on 127.0.0.1:{port} did not start (see {log})")
+        time.sleep(0.05)
+    return pid
+
+
+def port_open(port: int) -> bool:
+    """True when something accepts TCP connections on 127.0.0.1:``port``."""
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def kill_pid(pid: int, grace: float = 5.0) -> None:
@@ -217,6 +237,37 @@ def kill_pid(pid: int, grace: float = 5.0) -> None:
         time.sleep(0.1)
     try:
         os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+
+
+def kill_group(pid: int, grace: float = 5.0) -> None:
+    """Terminate a helper we started with `spawn` and the children it forked (its process group).
+
+    `spawn` makes every helper a session leader, so its group holds only that helper and its
+    forks (socat forks one child per connection: killing the parent alone leaves open
+    connections working).
+    """
+    try:
+        pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    if pgid != pid:  # not a group leader we made: only the process itself
+        kill_pid(pid, grace)
+        return
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         return
 

@@ -621,6 +621,34 @@ def test_child_job_ids_lists_submitted_jobs_when_evacuation_finished(fake, drive
     assert child_job_ids(driver.job("4")) == ()
 
 
+def test_job_lists_children_when_evacuation_queued_jobs(fake, driver):
+    evacuate = {
+        **CREATE_JOB,
+        "id": 30,
+        "summary": ["NODE_EVACUATE(a2.nefos.lab)"],
+        "opresult": [{"jobs": [[True, 31], [False, "Instance 'vm9' is locked"], [True, 32]]}],
+    }
+    running = {**evacuate, "id": 33, "status": "running", "opresult": [None]}
+    fake.add("GET", "/2/jobs/30", evacuate)
+    fake.add("GET", "/2/jobs/33", running)
+    fake.add("GET", "/2/jobs/4", CREATE_JOB)
+    assert driver.job("30").children == ("31", "32")
+    assert driver.job("33").children == ()
+    assert driver.job("4").children == ()  # a create's opresult is a node list, not jobs
+
+
+def test_create_sends_spec_hypervisor_over_driver_default_when_given(fake):
+    client = RapiClient(fake.url, username="nefos", password=SECRET, retries=1)
+    drv = GanetiDriver(client, hypervisor="fake")
+    fake.add("POST", "/2/instances", 46)
+    fake.add("POST", "/2/instances", 47)
+    base = {"vcpus": 1, "memory_mb": 128, "disk_template": "diskless", "disks": (), "primary_node": "n1"}
+    drv.create(CreateSpec(name="vm5", hypervisor="kvm", **base))
+    drv.create(CreateSpec(name="vm6", **base))
+    assert [r["body"]["hypervisor"] for r in fake.requests] == ["kvm", "fake"]
+    drv.close()
+
+
 def test_cancel_job_returns_cluster_verdict_when_asked(fake, driver):
     fake.add("DELETE", "/2/jobs/4", [True, "Job 4 canceled"])
     fake.add("DELETE", "/2/jobs/5", [False, "Job 5 is no longer waiting in the queue"])

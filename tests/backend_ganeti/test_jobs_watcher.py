@@ -1,4 +1,4 @@
-"""The job watcher against scripted jobs: progress, duplicates, reordering, failures, unreachability."""
+"""The job watcher against scripted jobs: progress, duplicates, reordering, failures, unreachability, child jobs."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from backend_ganeti import signals, tasks
 from backend_ganeti.drivers.types import CreateSpec, DiskSpec, JobLogEntry, JobState, PowerState
-from backend_ganeti.models import Cluster, Instance, Job
+from backend_ganeti.models import Cluster, Instance, Job, Node
 from backend_ganeti.rapi.errors import BadRequest, ServiceUnavailable
 from backend_ganeti.services import jobs, operations, outcomes
 from backend_ganeti.services.outcomes import Outcome
 from tests.backend_ganeti.backend_factories import make_cluster, seed_instance
-from tests.backend_ganeti.fake_driver import Step, install
+from tests.backend_ganeti.fake_driver import FakeCluster, Step, install
 
 S = Instance.Status
 Q, R, OK, ERR = JobState.QUEUED, JobState.RUNNING, JobState.SUCCESS, JobState.ERROR
@@ -292,3 +292,110 @@ def test_resume_jobs_task_enqueues_stale_jobs_when_run(cluster, member, cloud, m
     monkeypatch.setattr(tasks.run_job, "delay", sent.append)
     assert tasks.resume_jobs() == 1
     assert sent == [job.pk]
+
+
+# --- jobs that queue child jobs (Ganeti's node evacuation) -----------------------------------------
+
+
+class EvacuatingCluster(FakeCluster):
+    """Evacuates like Ganeti: the node job succeeds once it has queued one migrate job per instance.
+
+    Each child job is summarised ``INSTANCE_MIGRATE(name)``; the parent's final status lists the
+    children (`JobStatus.children`). Scripts given with `script` apply to the parent first, then
+    to the children in instance order.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.children: dict[str, tuple[str, ...]] = {}
+
+    def evacuate_node(self, node: str, *, mode: str = "all") -> str:
+        parent = self._submit("evacuate_node", node, lambda: None, must_exist=False)
+        movers = sorted(info.name for info in self.vms.values() if info.primary_node == node)
+        self.children[parent] = tuple(
+            self._submit(f"INSTANCE_MIGRATE({name})", name, lambda name=name: self._move(name, None)) for name in movers
+        )
+        self._advance(self.jobs[parent], self.jobs[parent].position)  # the parent's status now lists them
+        return parent
+
+    def _advance(self, job, position: int) -> None:
+        super()._advance(job, position)
+        if job.status.state == OK and job.job_id in self.children:
+            job.status = replace(job.status, children=self.children[job.job_id])
+
+
+@pytest.fixture
+def evac(cloud, cluster):
+    """Cluster "a" evacuating through child jobs, with a Node row for node1."""
+    cloud.clusters["a"] = EvacuatingCluster("a")
+    Node.objects.create(cluster=cluster, name="node1")
+    return cloud.clusters["a"]
+
+
+def test_evacuation_finishes_after_child_jobs_move_instances_when_ganeti_queues_them(cluster, member, cloud, evac):
+    seed_instance(cloud, cluster, "vm1")
+    seed_instance(cloud, cluster, "vm2")
+    seed_instance(cloud, cluster, "vm3", primary_node="node2")
+    evac.script(Step(Q), Step(R), Step(OK))  # the parent
+    evac.script(Step(Q), Step(R), Step(R), Step(R), Step(OK))  # vm1's migration takes longer
+    job = operations.evacuate_node(Node.objects.get(name="node1"), actor=member)
+    assert jobs.run_job(job.pk) == "success"
+    job.refresh_from_db()
+    children = list(Job.objects.filter(params__parent=job.pk).order_by("job_id"))
+    assert job.params["children"] == ["2", "3"] == [c.job_id for c in children]
+    assert [(c.operation, c.target, c.instance.name, c.status) for c in children] == [
+        ("migrate", "vm1", "vm1", "success"),
+        ("migrate", "vm2", "vm2", "success"),
+    ]
+    assert all(c.params["source_node"] == "node1" and c.actor == job.actor for c in children)
+    rows = {row.name: row.primary_node for row in Instance.objects.all()}
+    assert rows == {"vm1": "node2", "vm2": "node2", "vm3": "node2"}
+    assert "2 of 2 child job(s) succeeded" in job.log[-1]["message"]
+    assert job.progress == 100 and job.ended_at is not None
+
+
+def test_evacuation_stays_unfinished_then_resumes_when_cluster_drops_during_child(cluster, member, cloud, evac):
+    seed_instance(cloud, cluster, "vm1")
+    evac.script(Step(Q), Step(OK))
+    evac.script(Step(Q), Step(R), Step(R), Step(R), Step(R), Step(OK))
+    job = operations.evacuate_node(Node.objects.get(name="node1"), actor=member)
+    evac.unreachable_on_wait = 3  # the parent's first wait, then the child's second
+    assert jobs.run_job(job.pk) == "running"
+    job.refresh_from_db()
+    child = Job.objects.get(params__parent=job.pk)
+    assert (job.finished, job.lease_until, child.finished, child.lease_until) == (False, None, False, None)
+    assert Instance.objects.get(name="vm1").primary_node == "node1"  # not moved yet
+    assert "queued job(s) 2 for this one" in job.log[-1]["message"]
+    assert jobs.run_job(job.pk) == "success"  # resumed: the same child row is followed, no second one
+    assert Job.objects.filter(params__parent=job.pk).get().status == "success"
+    assert Instance.objects.get(name="vm1").primary_node == "node2"
+
+
+def test_evacuation_fails_with_child_reason_when_a_child_job_fails(cluster, member, cloud, evac):
+    seed_instance(cloud, cluster, "vm1")
+    seed_instance(cloud, cluster, "vm2")
+    reason = "OpPrereqError: Not enough memory on node2 for vm2"
+    evac.script(Step(Q), Step(OK))
+    evac.script(Step(Q), Step(OK))
+    evac.script(Step(Q), Step(ERR, error=reason))
+    job = operations.evacuate_node(Node.objects.get(name="node1"), actor=member)
+    assert jobs.run_job(job.pk) == "error"
+    job.refresh_from_db()
+    assert job.error == f"job 3 (migrate vm2) error: {reason}"
+    vm1, vm2 = Instance.objects.get(name="vm1"), Instance.objects.get(name="vm2")
+    assert (vm1.primary_node, vm1.fault) == ("node2", "")
+    assert (vm2.primary_node, vm2.fault) == ("node1", reason)
+
+
+@pytest.mark.parametrize(
+    ("summaries", "expected"),
+    [
+        (("INSTANCE_MIGRATE(vm1.example.org)",), ("migrate", "vm1.example.org")),
+        (("INSTANCE_FAILOVER(vm2)",), ("failover", "vm2")),
+        (("INSTANCE_REPLACE_DISKS(vm3)",), ("evacuate_child", "vm3")),
+        (("CLUSTER_VERIFY",), ("evacuate_child", "")),
+        ((), ("evacuate_child", "")),
+    ],
+)
+def test_child_operation_reads_opcode_and_instance_when_summary_given(summaries, expected):
+    assert outcomes.child_operation(summaries) == expected
