@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "portal",
     "identity",
     "compute",
+    "compute.image",
+    "compute.network",
     "objectstore",
     "backend_ganeti",
 ]

@@ -12,6 +12,8 @@ urlpatterns = [
     path("health", health_view, name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    path("network", include("compute.network.api.urls")),
+    path("image", include("compute.image.api.urls")),
     path("", include("objectstore.api.urls")),
     path("", include("portal.ui.urls")),
 ]

@@ -1,5 +1,6 @@
 """`manage.py bootstrap`: idempotently create the Default domain, roles, admin user and project,
-the service catalog and the quota resources (like `keystone-manage bootstrap`)."""
+the service catalog and the quota resources (like `keystone-manage bootstrap`), then let other
+apps seed their defaults through `identity.signals.bootstrapped`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from identity.models import DEFAULT_DOMAIN_ID, Domain, Project, Role, User
 from identity.quota_registry import sync_resources
 from identity.services import catalog, projects, quotas, roles, users
+from identity.signals import bootstrapped
 
 
 class Command(BaseCommand):
@@ -53,6 +55,9 @@ class Command(BaseCommand):
         for each in Project.objects.all():
             quotas.ensure_holdings(each)
         endpoints = catalog.seed_catalog(options["region"])
+        for receiver, result in bootstrapped.send(sender=self.__class__, admin_user=admin, admin_project=project):
+            if result:
+                self.stdout.write(f"{receiver.__module__}: {result}")
         self.stdout.write(
             f"bootstrap done: admin user {admin.name}, project {project.name}, {resources} quota resources, "
             f"{endpoints} endpoints in {options['region']}"

@@ -1,0 +1,35 @@
+"""Glance routes, mounted at `/image` (no trailing slash: patterns start with "/" or are empty).
+
+Every route also answers with a trailing slash, since clients differ on that.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, re_path
+from django.views import View
+
+from compute.image.api import data, images, members, misc, versions
+
+IMAGE = r"/v2/images/(?P<image_id>[^/]+)"
+
+
+def route(pattern: str, view: type[View], name: str) -> URLPattern:
+    """A route for `pattern`, with or without a trailing slash."""
+    return re_path(rf"^{pattern}/?$", view.as_view(), name=f"glance-{name}")
+
+
+urlpatterns = [
+    route("", versions.VersionsView, "versions"),
+    route("/versions", versions.ExplicitVersionsView, "versions-explicit"),
+    route("/v2", versions.VersionsView, "v2"),
+    route("/v2/images", images.ImagesView, "images"),
+    route(IMAGE, images.ImageView, "image"),
+    route(f"{IMAGE}/file", data.ImageFileView, "image-file"),
+    route(f"{IMAGE}/tags/(?P<tag>.+?)", misc.TagView, "image-tag"),
+    route(f"{IMAGE}/actions/deactivate", misc.DeactivateView, "image-deactivate"),
+    route(f"{IMAGE}/actions/reactivate", misc.ReactivateView, "image-reactivate"),
+    route(f"{IMAGE}/members", members.MembersView, "image-members"),
+    route(f"{IMAGE}/members/(?P<member_id>[^/]+)", members.MemberView, "image-member"),
+    route("/v2/schemas/(?P<name>[^/]+)", misc.SchemaView, "schema"),
+    route("/v2/info/import", misc.ImportInfoView, "info-import"),
+]

@@ -1,0 +1,1 @@
+"""Services of the image service: the only code that changes image records."""
