@@ -56,3 +56,25 @@ class StorageUnavailable(DomainError):
 
     status = 503
     title = "Service Unavailable"
+
+
+class NotImplementedByServer(DomainError):
+    """A request feature this server does not implement (e.g. a transfer coding other than chunked)."""
+
+    status = 501
+    title = "Not Implemented"
+
+
+class EntityTooLarge(DomainError):
+    """An upload larger than max_file_size, refused before any byte is read."""
+
+    status = 413
+    title = "Request Entity Too Large"
+
+
+class BadRequestHtml(DomainError):
+    """A 400 that Swift answers with its HTML body (e.g. a container name that is too long)."""
+
+    status = 400
+    title = "Bad Request"
+    content_type = "text/html; charset=UTF-8"

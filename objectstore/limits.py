@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.errors import ValidationFailed
+
 MAX_FILE_SIZE = 5 * 1024**3 + 2
 MAX_META_NAME_LENGTH = 128
 MAX_META_VALUE_LENGTH = 256
@@ -27,3 +29,25 @@ SWIFT_LIMITS: dict[str, int] = {
     "max_container_name_length": MAX_CONTAINER_NAME_LENGTH,
     "max_account_name_length": MAX_ACCOUNT_NAME_LENGTH,
 }
+
+
+def check_metadata(metadata: dict[str, str], kind: str, *, wire: bool = False) -> None:
+    """Swift's metadata limits: name and value length, count, overall size (400 when exceeded).
+
+    Sizes are counted in bytes: with `wire`, values are WSGI header strings (one latin-1
+    character a byte, whatever the client's encoding); otherwise they are text, counted in UTF-8.
+    """
+    if len(metadata) > MAX_META_COUNT:
+        raise ValidationFailed(f"Too many metadata items; max {MAX_META_COUNT}")
+    overall = 0
+    for name, value in metadata.items():
+        if not name:
+            raise ValidationFailed("Metadata name cannot be empty")
+        if len(name) > MAX_META_NAME_LENGTH:
+            raise ValidationFailed(f"Metadata name too long: X-{kind}-Meta-{name}")
+        size = len(value.encode("latin-1" if wire else "utf-8"))
+        if size > MAX_META_VALUE_LENGTH:
+            raise ValidationFailed(f"Metadata value longer than {MAX_META_VALUE_LENGTH}: X-{kind}-Meta-{name}")
+        overall += len(name) + size
+    if overall > MAX_META_OVERALL_SIZE:
+        raise ValidationFailed(f"Total metadata too large; max {MAX_META_OVERALL_SIZE}")

@@ -44,6 +44,8 @@ class Container(models.Model):
     write_acl = models.TextField(blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Swift's put timestamp: moved by container PUT and POST (not by object writes); Last-Modified.
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="container_name_unique_per_project")]

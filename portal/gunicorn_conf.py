@@ -24,6 +24,14 @@ keepalive = 5
 # gunicorn 24+ opens a control socket in ~/.gunicorn by default; several portals on one host
 # would fight over it, and nothing here uses it.
 control_socket_disable = True
+# Swift's limits are enforced by the object store itself, with Swift's answers (400 for a header
+# line over 8192 bytes or too much metadata, 405 for an unknown method); gunicorn's own, tighter
+# defaults would answer 431 or 400 first. Header lines up to 16 KiB, 256 header fields, and a
+# request line long enough for a percent-encoded 1024-byte object name in a 256-byte container.
+limit_request_line = 8190
+limit_request_field_size = 16384
+limit_request_fields = 256
+permit_unconventional_http_method = True
 
 accesslog = "-"
 errorlog = "-"

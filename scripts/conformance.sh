@@ -14,7 +14,7 @@
 # the portal by its PID and delete the scratch dir (kept with CONFORMANCE_KEEP=1).
 #
 # Exit status rule: non-zero if and only if tempest identity has any failure (or produced no
-# totals), or Swift's functional tests pass fewer than 90% of the tests that ran
+# totals), or Swift's functional tests pass fewer than 95% of the tests that ran
 # (passed / (passed + failed); skips do not count), or the Swift suite could not run.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE:-admin}
 TEMPEST_CONCURRENCY=${TEMPEST_CONCURRENCY:-1}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 CONFORMANCE_SUITES=${CONFORMANCE_SUITES:-tempest swift}
-SWIFT_MIN_PASS_PERCENT=${SWIFT_MIN_PASS_PERCENT:-90}
+SWIFT_MIN_PASS_PERCENT=${SWIFT_MIN_PASS_PERCENT:-95}
 
 log() { printf 'conformance: %s\n' "$*" >&2; }
 
@@ -75,6 +75,9 @@ export PORTAL_DATA_DIR="$work/data"
 export PORTAL_PORT="$port"
 export PORTAL_BIND="127.0.0.1:$port"
 export PORTAL_PUBLIC_URL="$url"
+# Swift's testFileSizeLimit leaves uploads that never send their body; each holds a sync worker
+# until gunicorn's timeout, so the suite needs spare workers to go on meanwhile.
+export PORTAL_WEB_WORKERS=${PORTAL_WEB_WORKERS:-8}
 PORTAL_ADMIN_PASSWORD=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(16))')
 export PORTAL_ADMIN_PASSWORD
 

@@ -9,7 +9,6 @@ callers without a token — gets only what the container's ACLs grant (`services
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from django.http import HttpRequest
 
@@ -68,40 +67,29 @@ def _own_access(ctx: TokenContext, project: Project, method: str) -> bool:
     return ctx.is_reader_only and method in READ_METHODS
 
 
-def _acl_allows(request: HttpRequest, ctx: TokenContext | None, project: Project, cname: str, oname: str) -> bool:
-    """Whether the container ACLs allow this request to a non-owner (container GET/HEAD or object verbs)."""
+def _acl_allows(
+    request: HttpRequest, ctx: TokenContext | None, project: Project, cname: str, oname: str, method: str
+) -> bool:
+    """Whether the container ACLs allow `method` to a non-owner (container GET/HEAD or object verbs)."""
     container = Container.objects.filter(project=project, name=cname).first() if cname else None
     if container is None:
         return False
-    method = request.method or "GET"
     referrer = request.META.get("HTTP_REFERER", "")
     if not oname:
         return method in READ_METHODS and acl.may_read(container.read_acl, ctx, referrer, listing=True)
     if method in READ_METHODS:
         return acl.may_read(container.read_acl, ctx, referrer, listing=False)
-    if method == "COPY":
-        destination = unquote(request.META.get("HTTP_DESTINATION", "")).lstrip("/").partition("/")[0]
-        target = Container.objects.filter(project=project, name=destination).first()
-        return (
-            target is not None
-            and acl.may_read(container.read_acl, ctx, referrer, listing=False)
-            and acl.may_write(target.write_acl, ctx)
-        )
-    if method not in OBJECT_WRITE_METHODS or not acl.may_write(container.write_acl, ctx):
-        return False
-    source = request.META.get("HTTP_X_COPY_FROM")
-    if method == "PUT" and source:
-        src_name = unquote(source).lstrip("/").partition("/")[0]
-        src = Container.objects.filter(project=project, name=src_name).first()
-        return src is not None and acl.may_read(src.read_acl, ctx, referrer, listing=False)
-    return True
+    return method in OBJECT_WRITE_METHODS and acl.may_write(container.write_acl, ctx)
 
 
-def authorize(request: HttpRequest, account: str, cname: str = "", oname: str = "") -> SwiftCaller:
-    """Authenticate (when a token is given) and check the request against roles, then container ACLs."""
-    has_token = bool(request.META.get("HTTP_X_AUTH_TOKEN") or request.META.get("HTTP_X_STORAGE_TOKEN"))
-    ctx = token_context(request) if has_token else None
-    method = request.method or "GET"
+def check_access(
+    request: HttpRequest, ctx: TokenContext | None, account: str, cname: str, oname: str, method: str
+) -> SwiftCaller:
+    """The caller `ctx` doing `method` on a path: roles on the account's project first, then container ACLs.
+
+    A missing account is 401 without a token, 403 for someone else's account name and 404 for
+    one's own; a refused request is 401 without a token, else 403.
+    """
     if ctx is not None and not ctx.project_id:
         raise Forbidden("Access was denied to this resource.")
     try:
@@ -114,10 +102,26 @@ def authorize(request: HttpRequest, account: str, cname: str = "", oname: str = 
         raise
     if ctx is not None and _own_access(ctx, project, method):
         return SwiftCaller(ctx=ctx, project=project, actor=TokenPrincipal(ctx))
-    if _acl_allows(request, ctx, project, cname, oname):
+    if _acl_allows(request, ctx, project, cname, oname, method):
         return SwiftCaller(
             ctx=ctx, project=project, actor=TokenPrincipal(ctx) if ctx is not None else None, owner=False
         )
     if ctx is None:
         raise Unauthorized("Authentication required.")
     raise Forbidden("Access was denied to this resource.")
+
+
+def request_context(request: HttpRequest) -> TokenContext | None:
+    """The request's token context, or None when it carries no token (Unauthorized if the token is bad)."""
+    has_token = bool(request.META.get("HTTP_X_AUTH_TOKEN") or request.META.get("HTTP_X_STORAGE_TOKEN"))
+    return token_context(request) if has_token else None
+
+
+def authorize(request: HttpRequest, account: str, cname: str = "", oname: str = "") -> SwiftCaller:
+    """Authenticate (when a token is given) and check the request's own path against roles, then ACLs.
+
+    A COPY is checked here as a read of its source; `api.copying` checks the destination (and, for
+    a PUT with X-Copy-From, the source) on its own.
+    """
+    method = request.method or "GET"
+    return check_access(request, request_context(request), account, cname, oname, "GET" if method == "COPY" else method)

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from django.http import HttpRequest
 
-from objectstore.errors import ClientDisconnect, LengthRequired
+from objectstore.errors import ClientDisconnect, LengthRequired, NotImplementedByServer
 from portal.errors import ValidationFailed
 
 Reader = Callable[[int], bytes]
@@ -63,9 +63,19 @@ class ChunkedDecoder:
         return data
 
 
+def _check_transfer_encoding(value: str) -> None:
+    """Only `chunked` alone is a transfer coding Swift takes: several are 501, another one 400."""
+    codings = [coding.strip().lower() for coding in value.split(",")]
+    if len(codings) > 1:
+        raise NotImplementedByServer("Unsupported Transfer-Coding header value specified in Transfer-Encoding header")
+    if codings[0] != "chunked":
+        raise ValidationFailed("Invalid Transfer-Encoding header value")
+
+
 def body_reader(request: HttpRequest) -> tuple[Reader, int | None]:
     """A `read(n)` for the request body and its length (None for chunked bodies)."""
-    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+    if "HTTP_TRANSFER_ENCODING" in request.META:
+        _check_transfer_encoding(request.META["HTTP_TRANSFER_ENCODING"])
         raw = request.META["wsgi.input"]
         if request.META.get("wsgi.input_terminated"):
             return raw.read, None

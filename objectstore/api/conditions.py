@@ -1,7 +1,9 @@
 """Conditional requests (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) and Range.
 
-Evaluated in RFC 9110's order; a malformed Range header is ignored (the whole object is sent),
-as Swift does, while a well-formed one no range of which overlaps the object answers 416.
+Evaluated in RFC 9110's order, except that If-Unmodified-Since counts even when If-Match is
+given, as in Swift. A malformed Range header is ignored (the whole object is sent), as Swift
+does, while a well-formed one no range of which overlaps the object answers 416. Spaces around
+the unit, `=`, `-` and `,` are allowed (`bytes = 0 - 999`), as Swift allows them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def check_preconditions(request: HttpRequest, version: ObjectVersion) -> None:
     if if_match is not None and not _etag_matches(if_match, version.etag):
         raise PreconditionFailed("A precondition for this request was not met.")
     unmodified_since = parse_http_date_safe(request.headers.get("If-Unmodified-Since", ""))
-    if if_match is None and unmodified_since is not None and modified > unmodified_since:
+    # Swift checks If-Unmodified-Since even when If-Match holds (RFC 9110 would skip it).
+    if unmodified_since is not None and modified > unmodified_since:
         raise PreconditionFailed("A precondition for this request was not met.")
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
@@ -66,7 +69,7 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
         return None
     ranges: list[tuple[int, int]] = []
     for part in parts:
-        first, dash, last = part.partition("-")
+        first, dash, last = (text.strip() for text in part.partition("-"))
         if not dash or not _is_number(first) or not _is_number(last):
             return None
         if first == "" and last == "":

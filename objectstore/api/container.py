@@ -8,19 +8,28 @@ from objectstore import limits
 from objectstore.api import ext_quota, headers
 from objectstore.api.auth import SwiftCaller
 from objectstore.api.listing import listing_query, render_listing
+from objectstore.errors import BadRequestHtml
 from objectstore.models import Container
 from objectstore.services import acl, containers, listing
 from portal.errors import ValidationFailed
 
 ACL_HEADERS = {"read_acl": "HTTP_X_CONTAINER_READ", "write_acl": "HTTP_X_CONTAINER_WRITE"}
+STORAGE_POLICY = "default"
 
 
 def check_container_name(name: str) -> None:
     """Swift's container name rule: at most 256 bytes (a slash cannot reach here)."""
     if len(name.encode()) > limits.MAX_CONTAINER_NAME_LENGTH:
-        raise ValidationFailed(
+        raise BadRequestHtml(
             f"Container name length of {len(name.encode())} longer than {limits.MAX_CONTAINER_NAME_LENGTH}"
         )
+
+
+def check_storage_policy(request: HttpRequest) -> None:
+    """`X-Storage-Policy` may only name the one policy there is (`default`, any case); else 400."""
+    given = request.headers.get("X-Storage-Policy")
+    if given and given.strip().lower() != STORAGE_POLICY:
+        raise ValidationFailed(f"Invalid X-Storage-Policy '{headers.from_wire(given)}'")
 
 
 def _policy(request: HttpRequest) -> dict[str, str]:
@@ -34,9 +43,9 @@ def _container_headers(response: HttpResponse, container: Container) -> HttpResp
     response["X-Container-Object-Count"] = str(usage.objects)
     response["X-Container-Bytes-Used"] = str(usage.bytes)
     response["X-Timestamp"] = headers.timestamp(container.created_at)
-    response["X-Put-Timestamp"] = headers.timestamp(container.created_at)
-    response["Last-Modified"] = headers.last_modified(container.created_at)
-    response["X-Storage-Policy"] = "default"
+    response["X-Put-Timestamp"] = headers.timestamp(container.updated_at)
+    response["Last-Modified"] = headers.last_modified(container.updated_at)
+    response["X-Storage-Policy"] = STORAGE_POLICY
     if container.read_acl:
         response["X-Container-Read"] = headers.to_wire(container.read_acl)
     if container.write_acl:
@@ -48,6 +57,7 @@ def _container_headers(response: HttpResponse, container: Container) -> HttpResp
 def put(request: HttpRequest, caller: SwiftCaller, account: str, name: str) -> HttpResponse:
     """Create the container (201) or update its metadata (202)."""
     check_container_name(name)
+    check_storage_policy(request)
     metadata = headers.read_metadata(request, "Container")
     ext_quota.check_container_metadata(metadata)
     _, created = containers.put_container(

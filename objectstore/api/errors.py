@@ -5,7 +5,9 @@ Domain errors from the services are mapped here, once, for every Swift view.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from objectstore.errors import RangeNotSatisfiable
 from portal.errors import DomainError
@@ -26,18 +28,21 @@ STOCK: dict[int, tuple[str, str]] = {
     422: ("Unprocessable Entity", "Unable to process the contained instructions"),
     503: ("Service Unavailable", "The server is currently unavailable. Please try again at a later time."),
 }
+HTML = "text/html; charset=UTF-8"
 # Statuses whose body is the specific message (Swift answers these in plain text).
-PLAIN = {400, 412, 413, 499}
+PLAIN = {400, 412, 413, 499, 501}
 
 
-def error_response(status: int, message: str = "", *, method: str = "GET") -> HttpResponse:
-    """A Swift-style error response (no body for HEAD)."""
+def error_response(status: int, message: str = "", *, method: str = "GET", content_type: str = "") -> HttpResponse:
+    """A Swift-style error response (no body for HEAD); `content_type` overrides the usual one."""
     if status in PLAIN and message:
         body, ctype = message, "text/plain; charset=UTF-8"
     else:
         title, text = STOCK.get(status, ("Error", message or "An error occurred."))
-        body, ctype = f"<html><h1>{title}</h1><p>{text}</p></html>", "text/html; charset=UTF-8"
-    response = HttpResponse(b"" if method == "HEAD" else body.encode(), status=status, content_type=ctype)
+        body, ctype = f"<html><h1>{title}</h1><p>{text}</p></html>", HTML
+    response = HttpResponse(
+        b"" if method == "HEAD" else body.encode(), status=status, content_type=content_type or ctype
+    )
     if status == 401:
         response["WWW-Authenticate"] = 'Keystone uri="/identity"'
     return response
@@ -45,7 +50,15 @@ def error_response(status: int, message: str = "", *, method: str = "GET") -> Ht
 
 def domain_error_response(exc: DomainError, *, method: str) -> HttpResponse:
     """The Swift answer for a domain error raised by a service or a parser."""
-    response = error_response(exc.status, exc.message, method=method)
+    response = error_response(exc.status, exc.message, method=method, content_type=getattr(exc, "content_type", ""))
     if isinstance(exc, RangeNotSatisfiable):
         response["Content-Range"] = f"bytes */{exc.size}"
     return response
+
+
+def add_auth_challenge(request: HttpRequest, response: HttpResponseBase) -> None:
+    """Name the Swift realm (the quoted account) next to Keystone's in a 401's WWW-Authenticate, as Swift does."""
+    if response.status_code != 401:
+        return
+    account = request.path_info.removeprefix("/v1/").partition("/")[0]
+    response["WWW-Authenticate"] = f'Keystone uri="/identity", Swift realm="{quote(account)}"'

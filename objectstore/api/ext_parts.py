@@ -15,18 +15,24 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 from objectstore.models import ObjectVersion
 from objectstore.services import manifests
 
+PART_NUMBER_INVALID = "Part number must be an integer greater than 0"
+
 
 def manifest_etag(version: ObjectVersion) -> str:
     """A stable ETag of the stored manifest itself (not of the assembled content)."""
     return hashlib.md5(json.dumps(version.manifest, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
 
 
-def _entry_length(entry: dict) -> int:
-    """Bytes one manifest entry contributes to the whole object."""
-    if entry.get("range"):
-        start, _, end = entry["range"].partition("-")
-        return int(end) - int(start) + 1
-    return int(entry["bytes"])
+def part_bounds(version: ObjectVersion, raw: str) -> tuple[int, int] | None:
+    """Bytes [start, end] of part `raw` (1-based) of an SLO; None if past the last part, ValueError if not a number."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ValueError(raw)
+    entries = version.manifest or []
+    number = int(raw)
+    if number > len(entries):
+        return None
+    start = sum(manifests.entry_length(entry) for entry in entries[: number - 1])
+    return start, start + manifests.entry_length(entries[number - 1]) - 1
 
 
 def serve_part(
@@ -37,18 +43,18 @@ def serve_part(
     if raw is None or version.manifest_kind != manifests.SLO:
         return None
     head = request.method == "HEAD"
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        body = b"" if head else b"Part number must be an integer greater than 0"
+    try:
+        bounds = part_bounds(version, raw)
+    except ValueError:
+        body = b"" if head else PART_NUMBER_INVALID.encode()
         return HttpResponse(body, status=400, content_type="text/plain; charset=UTF-8")
     entries = version.manifest or []
-    number = int(raw)
-    if number > len(entries):
+    if bounds is None:
         body = b"" if head else b"The requested part number is not satisfiable"
         response: HttpResponseBase = HttpResponse(body, status=416, content_type="text/plain; charset=UTF-8")
         response["Content-Range"] = f"bytes */{size}"
     else:
-        start = sum(_entry_length(entry) for entry in entries[: number - 1])
-        end = start + _entry_length(entries[number - 1]) - 1
+        start, end = bounds
         if head:
             response = HttpResponse(status=206, content_type=ctype)
         else:

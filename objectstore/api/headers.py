@@ -42,9 +42,9 @@ def to_wire(value: str) -> str:
 
 
 def check_header_sizes(request: HttpRequest) -> None:
-    """Reject any request header longer than max_header_size (400)."""
+    """Reject any request header line (`Name: value`) longer than max_header_size (400), as Swift does."""
     for key, value in request.META.items():
-        if key.startswith("HTTP_") and isinstance(value, str) and len(value) > limits.MAX_HEADER_SIZE:
+        if key.startswith("HTTP_") and isinstance(value, str) and len(key) - 3 + len(value) > limits.MAX_HEADER_SIZE:
             name = key[5:].replace("_", "-").title()
             raise ValidationFailed(f"Header value too long: {name[: limits.MAX_META_NAME_LENGTH]}")
 
@@ -56,28 +56,17 @@ def read_metadata(request: HttpRequest, kind: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, value in request.META.items():
         if key.startswith(prefix):
-            found[key[len(prefix) :].replace("_", "-").title()] = from_wire(value).strip()
+            # ASCII whitespace only: str.strip() would also eat bytes such as 0x85 inside UTF-8 characters.
+            found[key[len(prefix) :].replace("_", "-").title()] = value.strip(" \t")
         elif key.startswith(remove):
             found[key[len(remove) :].replace("_", "-").title()] = ""
-    check_metadata(found, kind)
-    return found
+    check_metadata(found, kind)  # on the wire values: Swift counts bytes, whatever their encoding
+    return {name: from_wire(value) for name, value in found.items()}
 
 
 def check_metadata(metadata: dict[str, str], kind: str) -> None:
-    """Swift's metadata limits: name and value length, count, overall size (400 when exceeded)."""
-    if len(metadata) > limits.MAX_META_COUNT:
-        raise ValidationFailed(f"Too many metadata items; max {limits.MAX_META_COUNT}")
-    overall = 0
-    for name, value in metadata.items():
-        if not name:
-            raise ValidationFailed("Metadata name cannot be empty")
-        if len(name) > limits.MAX_META_NAME_LENGTH:
-            raise ValidationFailed(f"Metadata name too long: X-{kind}-Meta-{name}")
-        if len(value.encode()) > limits.MAX_META_VALUE_LENGTH:
-            raise ValidationFailed(f"Metadata value longer than {limits.MAX_META_VALUE_LENGTH}: X-{kind}-Meta-{name}")
-        overall += len(name) + len(value.encode())
-    if overall > limits.MAX_META_OVERALL_SIZE:
-        raise ValidationFailed(f"Total metadata too large; max {limits.MAX_META_OVERALL_SIZE}")
+    """Swift's metadata limits on one request's metadata as sent (400 when exceeded); see `limits`."""
+    limits.check_metadata(metadata, kind, wire=True)
 
 
 def write_metadata(response: HttpResponseBase, metadata: dict[str, str], kind: str) -> None:
@@ -140,6 +129,13 @@ def content_type(request: HttpRequest, name: str) -> str:
             raise ValidationFailed("Content-Type too long")
         return given
     return mimetypes.guess_type(name, strict=False)[0] or DEFAULT_CONTENT_TYPE
+
+
+def check_object_name(name: str) -> None:
+    """Swift's object name rule: 1 to 1024 bytes of UTF-8."""
+    size = len(name.encode())
+    if size > limits.MAX_OBJECT_NAME_LENGTH:
+        raise ValidationFailed(f"Object name length of {size} longer than {limits.MAX_OBJECT_NAME_LENGTH}")
 
 
 def check_name(value: str, what: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from objectstore.api import ext_bulk, ext_manifest, ext_tempurl
+from objectstore.api import ext_bulk, ext_slo, ext_tempurl
+from objectstore.api.errors import error_response
 from objectstore.limits import SWIFT_LIMITS
 
 SWIFT_VERSION = "2.34.0"
@@ -25,9 +26,9 @@ def capabilities() -> dict:
             "policies": [{"name": "default", "aliases": "default", "default": True}],
         },
         "slo": {
-            "max_manifest_segments": ext_manifest.MAX_MANIFEST_SEGMENTS,
-            "max_manifest_size": ext_manifest.MAX_MANIFEST_SIZE,
-            "min_segment_size": ext_manifest.MIN_SEGMENT_SIZE,
+            "max_manifest_segments": ext_slo.MAX_MANIFEST_SEGMENTS,
+            "max_manifest_size": ext_slo.MAX_MANIFEST_SIZE,
+            "min_segment_size": ext_slo.MIN_SEGMENT_SIZE,
         },
         "bulk_delete": {
             "max_deletes_per_request": ext_bulk.MAX_DELETES_PER_REQUEST,
@@ -58,4 +59,12 @@ def info_view(request: HttpRequest) -> HttpResponse:
     if request.method == "HEAD":
         response.content = b""
         response["Content-Length"] = "0"
+    return response
+
+
+@csrf_exempt
+def bad_info_view(request: HttpRequest) -> HttpResponse:
+    """A path that starts with `/info` but is not it (e.g. `/info asdf`): Swift's 412 "Bad URL"."""
+    response = error_response(412, "Bad URL", method=request.method or "GET")
+    response["X-Trans-Id"] = getattr(request, "request_id", "")
     return response

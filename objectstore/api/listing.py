@@ -1,14 +1,23 @@
-"""Listing parameters and the three listing formats (plain, json, xml) of Swift."""
+"""Listing parameters and the three listing formats (plain, json, xml) of Swift.
+
+Parameters follow Swift's proxy: a `limit` that is not a number is ignored (the maximum applies),
+one above the maximum is 412; markers may hold a NUL. The XML documents are built like Swift's
+(`listing_formats`): no whitespace between a container listing's elements, account entries
+carry `storage_policy`. A static large object is listed with its assembled size, the MD5 of its
+manifest document as `hash` and its own ETag as `slo_etag`, as Swift's container updates record.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.etree.ElementTree import Element, SubElement, tostring
 
 from django.http import HttpRequest, HttpResponse
 
 from objectstore.api.headers import empty_204, listing_time
+from objectstore.services import manifests
 from objectstore.services.listing import ListingQuery, Subdir
 from portal.errors import ValidationFailed
 
@@ -17,6 +26,9 @@ CONTENT_TYPES = {
     "xml": "application/xml; charset=utf-8",
     "plain": "text/plain; charset=utf-8",
 }
+STORAGE_POLICY = "default"
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+XML_OBJECT_FIELDS = ("name", "hash", "bytes", "content_type", "last_modified")
 
 
 class LimitTooLarge(ValidationFailed):
@@ -28,21 +40,17 @@ class LimitTooLarge(ValidationFailed):
 
 def _param(request: HttpRequest, name: str) -> str:
     value = request.GET.get(name, "")
-    if "\x00" in value:
-        raise ValidationFailed(f"Invalid {name}")
     if len(value) > 4096:
         raise ValidationFailed(f"{name} too long")
     return value
 
 
 def listing_query(request: HttpRequest, max_limit: int) -> ListingQuery:
-    """Parse prefix, delimiter, marker, end_marker, limit and reverse (400/412 when invalid)."""
+    """Parse prefix, delimiter, marker, end_marker, limit, reverse and path (412 for a limit too large)."""
     raw_limit = request.GET.get("limit", "")
     limit = max_limit
-    if raw_limit != "":
-        if not (raw_limit.isascii() and raw_limit.isdigit()) or len(raw_limit) > 12:
-            raise ValidationFailed("Value of limit must be a positive integer")
-        limit = int(raw_limit)
+    if raw_limit.isascii() and raw_limit.isdigit():
+        limit = int(raw_limit) if len(raw_limit) <= 12 else max_limit + 1
         if limit > max_limit:
             raise LimitTooLarge(f"Maximum limit is {max_limit}")
     reverse = request.GET.get("reverse", "").lower() in ("true", "1", "yes", "on", "t", "y")
@@ -53,6 +61,7 @@ def listing_query(request: HttpRequest, max_limit: int) -> ListingQuery:
         end_marker=_param(request, "end_marker"),
         limit=limit,
         reverse=reverse,
+        path=_param(request, "path") if "path" in request.GET else None,
     )
 
 
@@ -72,13 +81,20 @@ def listing_format(request: HttpRequest) -> str:
 
 
 def _object_entry(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+    entry = {
         "name": row["name"],
         "hash": row["hash"],
         "bytes": row["bytes"],
         "content_type": row["content_type"],
         "last_modified": listing_time(row["last_modified"]),
     }
+    if row.get("manifest_kind") == manifests.SLO:
+        stored = row.get("manifest") or []
+        document = manifests.manifest_document(stored)
+        entry["hash"] = hashlib.md5(document, usedforsecurity=False).hexdigest()
+        entry["bytes"] = sum(manifests.entry_length(e) for e in stored)
+        entry["slo_etag"] = f'"{row["hash"]}"'
+    return entry
 
 
 def _container_entry(row: dict[str, Any]) -> dict[str, Any]:
@@ -87,20 +103,28 @@ def _container_entry(row: dict[str, Any]) -> dict[str, Any]:
         "count": row["count"] or 0,
         "bytes": row["bytes"] or 0,
         "last_modified": listing_time(row["last_modified"]),
+        "storage_policy": STORAGE_POLICY,
     }
 
 
-def _xml(kind: str, owner: str, entries: list[dict[str, Any] | Subdir]) -> str:
+def _xml(kind: str, owner: str, entries: list[dict[str, Any] | Subdir]) -> bytes:
+    """Swift's XML listing document (account entries one a line, container entries run together)."""
+    doc = Element(kind, name=owner)
+    if kind == "account":
+        doc.text = "\n"
     item = "object" if kind == "container" else "container"
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<{kind} name={quoteattr(owner)}>"]
     for entry in entries:
         if isinstance(entry, Subdir):
-            lines.append(f"<subdir name={quoteattr(entry.name)}><name>{escape(entry.name)}</name></subdir>")
-            continue
-        fields = "".join(f"<{key}>{escape(str(value))}</{key}>" for key, value in entry.items())
-        lines.append(f"<{item}>{fields}</{item}>")
-    lines.append(f"</{kind}>")
-    return "\n".join(lines)
+            sub = SubElement(doc, "subdir", name=entry.name)
+            if kind == "container":
+                SubElement(sub, "name").text = entry.name
+        else:
+            sub = SubElement(doc, item)
+            for key in XML_OBJECT_FIELDS if kind == "container" else entry:
+                SubElement(sub, key).text = str(entry[key])
+        if kind == "account":
+            sub.tail = "\n"
+    return XML_DECLARATION + tostring(doc, encoding="unicode").encode("utf-8")
 
 
 def render_listing(request: HttpRequest, kind: str, owner: str, rows: list[dict[str, Any] | Subdir]) -> HttpResponse:
@@ -111,9 +135,9 @@ def render_listing(request: HttpRequest, kind: str, owner: str, rows: list[dict[
     if fmt == "plain" and not entries:
         return empty_204(CONTENT_TYPES["plain"])
     if fmt == "json":
-        body = json.dumps([{"subdir": e.name} if isinstance(e, Subdir) else e for e in entries], ensure_ascii=False)
+        body = json.dumps([{"subdir": e.name} if isinstance(e, Subdir) else e for e in entries]).encode()
     elif fmt == "xml":
         body = _xml(kind, owner, entries)
     else:
-        body = "".join((e.name if isinstance(e, Subdir) else e["name"]) + "\n" for e in entries)
-    return HttpResponse(body.encode("utf-8"), content_type=CONTENT_TYPES[fmt])
+        body = "".join((e.name if isinstance(e, Subdir) else e["name"]) + "\n" for e in entries).encode("utf-8")
+    return HttpResponse(body, content_type=CONTENT_TYPES[fmt])

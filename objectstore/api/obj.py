@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from urllib.parse import quote
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from objectstore import limits
-from objectstore.api import ext_manifest, ext_quota, headers
+from objectstore.api import copying, ext_manifest, ext_quota, ext_slo, headers
 from objectstore.api.auth import SwiftCaller
-from objectstore.api.body import body_reader, has_body
+from objectstore.api.body import body_reader
 from objectstore.api.conditions import check_preconditions, parse_ranges
-from objectstore.errors import NotModified, PreconditionFailed, UnprocessableEntity
+from objectstore.api.errors import domain_error_response
+from objectstore.api.headers import check_object_name
+from objectstore.errors import (
+    EntityTooLarge,
+    NotModified,
+    PreconditionFailed,
+    RangeNotSatisfiable,
+    UnprocessableEntity,
+)
 from objectstore.models import Container, ObjectVersion
 from objectstore.services import charges, containers, objects, reading, uploads
-from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 
-
-def check_object_name(name: str) -> None:
-    """Swift's object name rule: 1 to 1024 bytes of UTF-8."""
-    size = len(name.encode())
-    if size > limits.MAX_OBJECT_NAME_LENGTH:
-        raise ValidationFailed(f"Object name length of {size} longer than {limits.MAX_OBJECT_NAME_LENGTH}")
+__all__ = ["HANDLERS", "check_object_name"]
 
 
 def _object_headers(response: HttpResponseBase, version: ObjectVersion) -> HttpResponseBase:
@@ -45,7 +47,10 @@ def _user_metadata(request: HttpRequest) -> dict[str, str]:
 
 
 def get(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, name: str) -> HttpResponseBase:
-    """The object's bytes (whole, one range, or several as multipart/byteranges), or just headers for HEAD."""
+    """The object's bytes (whole, one range, or several as multipart/byteranges), or just headers for HEAD.
+
+    Refusals of a condition (304, 412) or a range (416) still describe the object (ETag, ...), as Swift's do.
+    """
     container = containers.get_container(caller.project, cname)
     version = objects.get_version(container, name)
     if version.manifest_kind and ext_manifest.mode(request) != "get":
@@ -54,13 +59,15 @@ def get(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, nam
         return ext_manifest.manifest_get(request, version)
     try:
         check_preconditions(request, version)
+        ranges = None if request.method == "HEAD" else parse_ranges(request.headers.get("Range"), version.size)
     except NotModified:
         return _object_headers(HttpResponse(status=304), version)
+    except (PreconditionFailed, RangeNotSatisfiable) as exc:
+        return _object_headers(domain_error_response(exc, method=request.method or "GET"), version)
     if request.method == "HEAD":
         response = HttpResponse(status=200, content_type=headers.to_wire(version.content_type))
         response["Content-Length"] = str(version.size)
         return _object_headers(response, version)
-    ranges = parse_ranges(request.headers.get("Range"), version.size)
     if ranges is None:
         ctype = headers.to_wire(version.content_type)
         response = StreamingHttpResponse(reading.open_range(version), content_type=ctype)
@@ -112,32 +119,35 @@ def _created(version: ObjectVersion) -> HttpResponse:
     return response
 
 
+def _if_none_match(request: HttpRequest) -> bool:
+    """Whether the upload carries `If-None-Match: *` (400 for any other value, as Swift)."""
+    value = request.headers.get("If-None-Match")
+    if value is not None and value.strip() != "*":
+        raise ValidationFailed("If-None-Match only supports *")
+    return value is not None
+
+
 def put(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, name: str) -> HttpResponse:
     """Upload (streamed into blocks), or copy when X-Copy-From is given."""
     check_object_name(name)
-    container = containers.get_container(caller.project, cname)
     if "HTTP_X_COPY_FROM" in request.META:
-        if has_body(request):
-            raise ValidationFailed("Copy requests require a zero byte body")
-        if request.headers.get("X-Copy-From-Account", account) != account:
-            raise Forbidden("Access was denied to this resource.")
-        src_container, src_name = headers.split_object_path(request.META["HTTP_X_COPY_FROM"], "X-Copy-From")
-        return _copy(request, caller, src_container, src_name, container, name)
+        return copying.copy_from(request, caller, account, cname, name)
+    container = containers.get_container(caller.project, cname)
+    if_none_match = _if_none_match(request)
     if ext_manifest.mode(request) == "put":
-        return ext_manifest.put_slo(request, caller, container, name)
+        return ext_slo.put_slo(request, caller, container, name)
     dlo = ext_manifest.dlo_header(request)
     ext_manifest.check_tempurl_manifest(caller, cname, dlo)
     metadata = _user_metadata(request)
     attrs = objects.ObjectAttrs(
         content_type=headers.content_type(request, name), metadata=metadata, delete_at=headers.delete_at(request)
     )
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise ValidationFailed("Only If-None-Match: * is supported")
-    if if_none_match is not None and _exists(container, name):
+    if if_none_match and _exists(container, name):
         raise PreconditionFailed("A precondition for this request was not met.")
     read, length = body_reader(request)
     if length is not None:
+        if length > limits.MAX_FILE_SIZE:
+            raise EntityTooLarge("Your request is too large.")
         charges.precheck(caller.project, length)
         ext_quota.check_upload(caller.project, container, name, length)
     data = uploads.store_stream(read, block_size=container.block_size, length=length)
@@ -150,9 +160,7 @@ def put(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, nam
             container, name, data, attrs, kind="dlo", manifest=dlo, actor=caller.actor
         )
         return _created(version)
-    version = objects.put_object(
-        container, name, data, attrs, actor=caller.actor, if_none_match=if_none_match is not None
-    )
+    version = objects.put_object(container, name, data, attrs, actor=caller.actor, if_none_match=if_none_match)
     return _created(version)
 
 
@@ -162,47 +170,6 @@ def _exists(container: Container, name: str) -> bool:
     except NotFound:
         return False
     return True
-
-
-def _copy(
-    request: HttpRequest, caller: SwiftCaller, src_cname: str, src_name: str, container: Container, name: str
-) -> HttpResponse:
-    """Copy a same-account object: a new version sharing the source's blocks."""
-    check_object_name(name)
-    source = objects.get_version(containers.get_container(caller.project, src_cname), src_name)
-    if source.manifest_kind and ext_manifest.mode(request) != "get":
-        source = ext_manifest.materialize(caller, source, container)
-    charges.precheck(caller.project, source.size)
-    ext_quota.check_upload(caller.project, container, name, source.size)
-    given_type = headers.from_wire(request.META.get("CONTENT_TYPE", "")).strip()
-    with transaction.atomic():
-        version = objects.copy_object(
-            source,
-            container,
-            name,
-            actor=caller.actor,
-            metadata=_user_metadata(request),
-            content_type=given_type or None,
-            delete_at=headers.delete_at(request),
-            fresh_metadata=request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes"),
-        )
-        ext_manifest.keep_manifest(source, version)
-    response = _created(version)
-    response["X-Copied-From"] = quote(f"{src_cname}/{src_name}")
-    response["X-Copied-From-Last-Modified"] = headers.last_modified(source.modified_at)
-    return response
-
-
-def copy(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, name: str) -> HttpResponse:
-    """The COPY verb: copy this object to `Destination: container/object`."""
-    destination = request.META.get("HTTP_DESTINATION")
-    if not destination:
-        raise PreconditionFailed("Destination header required")
-    if request.headers.get("Destination-Account", account) != account:
-        raise Forbidden("Access was denied to this resource.")
-    dst_cname, dst_name = headers.split_object_path(destination, "Destination")
-    target = containers.get_container(caller.project, dst_cname)
-    return _copy(request, caller, cname, name, target, dst_name)
 
 
 def post(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, name: str) -> HttpResponse:
@@ -229,13 +196,25 @@ def post(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, na
     )
 
 
+def _if_delete_at(request: HttpRequest) -> int | None:
+    """`X-If-Delete-At` (epoch seconds) a DELETE must match; 400 when not an integer."""
+    raw = request.headers.get("X-If-Delete-At")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed("Bad X-If-Delete-At header value") from None
+
+
 def delete(request: HttpRequest, caller: SwiftCaller, account: str, cname: str, name: str) -> HttpResponse:
-    """Delete the object (204)."""
+    """Delete the object (204); with `X-If-Delete-At`, only if its expiry is exactly that (else 412)."""
+    if_delete_at = _if_delete_at(request)
     container = containers.get_container(caller.project, cname)
     if ext_manifest.mode(request) == "delete":
         return ext_manifest.delete_slo(request, caller, container, name)
-    objects.delete_object(container, name, actor=caller.actor)
+    objects.delete_object(container, name, actor=caller.actor, if_delete_at=if_delete_at)
     return headers.empty_204("text/html; charset=UTF-8")
 
 
-HANDLERS = {"GET": get, "HEAD": get, "PUT": put, "POST": post, "DELETE": delete, "COPY": copy}
+HANDLERS = {"GET": get, "HEAD": get, "PUT": put, "POST": post, "DELETE": delete, "COPY": copying.copy_verb}

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from objectstore.api import pithos_account as acct
 from objectstore.api import pithos_handlers as handlers
-from objectstore.api.errors import domain_error_response
+from objectstore.api.errors import add_auth_challenge, domain_error_response
 from objectstore.api.views import split_path, swift_view
 from objectstore.blocks import BlockError
 from objectstore.errors import StorageUnavailable
@@ -102,5 +102,6 @@ def pithos_view(request: HttpRequest, rest: str = "") -> HttpResponseBase:
         response = domain_error_response(exc, method=method)
     except BlockError:
         response = domain_error_response(StorageUnavailable(), method=method)
+    add_auth_challenge(request, response)
     response["X-Trans-Id"] = getattr(request, "request_id", "")
     return response

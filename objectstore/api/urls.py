@@ -5,12 +5,13 @@
 
 from django.urls import path, re_path
 
-from objectstore.api.info import info_view
+from objectstore.api.info import bad_info_view, info_view
 from objectstore.api.pithos_read import public_view
 from objectstore.api.pithos_views import pithos_view
 
 urlpatterns = [
     path("info", info_view, name="swift-info"),
-    re_path(r"^v1/(?P<rest>(?s:.*))\Z", pithos_view, name="swift"),
+    re_path(r"^info.", bad_info_view, name="swift-info-bad"),
+    re_path(r"^v1(?:/(?P<rest>(?s:.*)))?\Z", pithos_view, name="swift"),
     path("public/<str:token>", public_view, name="objectstore-public"),
 ]

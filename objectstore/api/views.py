@@ -1,22 +1,25 @@
 """The one Swift entry point: splits `/v1/<account>/<container>/<object>`, authorizes, dispatches.
 
-Names come from Django's decoded path (bytes that are not UTF-8 arrive re-percent-encoded, so
-they make a harmless literal name); a NUL answers 412 as in Swift. Every answer, errors
-included, carries X-Trans-Id (X-Openstack-Request-Id, same value, comes from the middleware).
+Names come from Django's decoded path. Bytes that are not UTF-8 (seen in the raw request target
+that gunicorn passes as RAW_URI) and NULs answer 412 as in Swift, and so does a path that is not
+`/v1/<account>...` ("Bad URL"). Every answer, errors included, carries X-Trans-Id
+(X-Openstack-Request-Id, same value, comes from the middleware); a 401 names Swift's realm.
 """
 
 from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from objectstore.api import account, container, ext_cors, ext_tempurl, obj
 from objectstore.api.auth import authorize
-from objectstore.api.errors import domain_error_response, error_response
+from objectstore.api.errors import add_auth_challenge, domain_error_response, error_response
 from objectstore.api.headers import InvalidName, check_header_sizes
 from objectstore.blocks import BlockError
 from objectstore.errors import StorageUnavailable
-from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.errors import DomainError, NotFound
 
 PREFIX = "/v1/"
 
@@ -24,10 +27,15 @@ PREFIX = "/v1/"
 def split_path(request: HttpRequest) -> tuple[str, str, str]:
     """(account, container, object) from the raw path; empty strings for the parts it lacks."""
     path = request.path_info
+    raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI") or ""
+    try:
+        unquote_to_bytes(raw.partition("?")[0]).decode("utf-8")
+    except UnicodeError:
+        raise InvalidName("Invalid UTF8 or contains NULL") from None
     if "\x00" in path:
         raise InvalidName("Invalid UTF8 or contains NULL")
     if not path.startswith(PREFIX):
-        raise ValidationFailed("Bad URL")
+        raise InvalidName("Bad URL")
     account_name, _, rest = path[len(PREFIX) :].partition("/")
     container_name, _, object_name = rest.partition("/")
     if not account_name or (object_name and not container_name):
@@ -82,5 +90,6 @@ def swift_view(request: HttpRequest, rest: str = "") -> HttpResponseBase:
         response = domain_error_response(exc, method=method)
     except BlockError:
         response = domain_error_response(StorageUnavailable(), method=method)
+    add_auth_challenge(request, response)
     response["X-Trans-Id"] = getattr(request, "request_id", "")
     return response

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from identity.models import Project
+from objectstore import limits
 from objectstore.models import Account, Container, Object, ObjectVersion
 from objectstore.services import charges
 from portal import audit
@@ -77,8 +78,10 @@ def update_container(
         if container is None:
             raise NotFound("The resource could not be found.")
         container.metadata = merge_metadata(container.metadata, metadata)
+        limits.check_metadata(container.metadata, "Container")  # the stored total, as Swift's backend checks
         for attr, value in (policy or {}).items():
             setattr(container, attr, value)
+        container.updated_at = timezone.now()
         container.save()
     return container
 
@@ -135,6 +138,7 @@ def update_account(project: Project, *, metadata: dict[str, str], actor: Any) ->
     with transaction.atomic():
         account, _ = Account.objects.select_for_update().get_or_create(project=project)
         account.metadata = merge_metadata(account.metadata, metadata)
+        limits.check_metadata(account.metadata, "Account")  # the stored total, as Swift's backend checks
         account.save(update_fields=["metadata"])
         audit.record(actor, "objectstore.account.update", account, project_id=project.pk)
     return account

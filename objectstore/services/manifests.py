@@ -11,6 +11,7 @@ as a flat list of pieces (a plain version and an inclusive byte range of it) and
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,38 @@ def stream(pieces: list[Piece]) -> Iterator[bytes]:
     """The bytes of a plan, each piece read through the block store."""
     for piece in pieces:
         yield from reading.open_range(piece.version, piece.start, piece.end)
+
+
+def entry_length(entry: dict[str, Any]) -> int:
+    """Bytes one stored SLO entry contributes to the whole object."""
+    if entry.get("range"):
+        start, _, end = entry["range"].partition("-")
+        return int(end) - int(start) + 1
+    return int(entry["bytes"])
+
+
+def listed_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The segment list `?multipart-manifest=get` shows (inline data segments as just their data)."""
+    return [{"data": e["data"]} if "data" in e else dict(e) for e in entries]
+
+
+def raw_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A stored segment list in the format `multipart-manifest=put` takes (path, etag, size_bytes, range)."""
+    listed: list[dict[str, Any]] = []
+    for e in entries:
+        if "data" in e:
+            listed.append({"data": e["data"]})
+            continue
+        raw = {"path": e["name"], "etag": e["hash"], "size_bytes": e["bytes"]}
+        if e.get("range"):
+            raw["range"] = e["range"]
+        listed.append(raw)
+    return listed
+
+
+def manifest_document(entries: list[dict[str, Any]]) -> bytes:
+    """The JSON body of `?multipart-manifest=get`; its MD5 is the manifest's own ETag (listings' `hash`)."""
+    return json.dumps(listed_entries(entries)).encode()
 
 
 def slo_etag(entries: list[dict[str, Any]]) -> str:

@@ -159,13 +159,20 @@ def update_object(
     return version
 
 
-def delete_object(container: Container, name: str, *, actor: Any) -> None:
-    """Remove `name` from listings and reads; its bytes are given back unless history is kept."""
+def delete_object(container: Container, name: str, *, actor: Any, if_delete_at: int | None = None) -> None:
+    """Remove `name` from listings and reads; its bytes are given back unless history is kept.
+
+    With `if_delete_at` (epoch seconds), only if the version expires exactly then (PreconditionFailed otherwise).
+    """
     with transaction.atomic():
         obj = Object.objects.select_for_update().filter(container=container, name=name).first()
         version = ObjectVersion.objects.filter(pk=obj.current_id).first() if obj and obj.current_id else None
         if not _is_live(version):
             raise NotFound("The resource could not be found.")
+        if if_delete_at is not None and (
+            version.delete_at is None or int(version.delete_at.timestamp()) != if_delete_at
+        ):
+            raise PreconditionFailed("A precondition for this request was not met.")
         _remove(container, obj, version, actor=actor)
 
 

@@ -109,9 +109,10 @@ def test_container_listing_pages_when_marker_limit_end_marker_given(filled):
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [({"limit": "abc"}, 400), ({"limit": "-1"}, 400), ({"limit": "10001"}, 412), ({"marker": "a\x00b"}, 400)],
+    # as Swift's proxy: a limit that is not a number is ignored, a NUL in a marker is just a character
+    [({"limit": "abc"}, 200), ({"limit": "-1"}, 200), ({"limit": "10001"}, 412), ({"marker": "a\x00b"}, 200)],
 )
-def test_container_listing_rejects_bad_params_when_invalid(filled, query, status):
+def test_container_listing_answers_swift_status_when_params_odd(filled, query, status):
     assert filled("GET", "c", query=query).status_code == status
 
 

@@ -89,6 +89,8 @@ def test_swiftclient_pages_full_listing_when_more_objects_than_limit(conn):
 
 
 def test_swiftclient_handles_metadata_copy_delete_when_used_like_a_user(conn):
+    # Bootstrap may have stored things in the admin account already (the public image's data).
+    containers_before = int(conn.get_account()[0]["x-account-container-count"])
     conn.put_container("docs", headers={"X-Container-Meta-Colour": "blue"})
     assert conn.head_container("docs")["x-container-meta-colour"] == "blue"
     conn.put_object("docs", "a/readme.txt", contents=b"hello", headers={"X-Object-Meta-Owner": "ann"})
@@ -108,7 +110,7 @@ def test_swiftclient_handles_metadata_copy_delete_when_used_like_a_user(conn):
         conn.get_object("docs", "c.txt")
     assert err.value.http_status == 404
     conn.delete_container("docs")
-    assert conn.get_account()[0]["x-account-container-count"] == "0"
+    assert int(conn.get_account()[0]["x-account-container-count"]) == containers_before
 
 
 def test_openstack_cli_creates_lists_and_saves_objects_when_driven_by_a_user(openstack, scratch):
