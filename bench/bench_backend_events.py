@@ -14,52 +14,17 @@ else a private SQLite file. Prints medians of ROUNDS rounds; removes the rows it
 
 from __future__ import annotations
 
-import atexit
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BENCH_DB = "nefos_bench"
+from benchdb import setup_django
+
 INSTANCES = 1_000
 EVENTS = 20_000
 ROUNDS = 3
-
-
-def setup_django() -> str:
-    """Start Django on the benchmark database (migrated); returns a label for it."""
-    url = os.environ.get("DATABASE_URL", "")
-    label = "SQLite (private file)"
-    if urlsplit(url).scheme in ("postgres", "postgresql", "pgsql"):
-        import psycopg
-        from psycopg import sql
-
-        parts = urlsplit(url)
-        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + BENCH_DB))
-        label = f"PostgreSQL {BENCH_DB}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    data_dir = tempfile.mkdtemp(prefix="nefos-bench-events-")
-    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
-    os.environ["PORTAL_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    return label
 
 
 def make_events(cluster_id: int, names: list[str], rng: random.Random) -> tuple[list, int]:
@@ -103,7 +68,7 @@ def make_events(cluster_id: int, names: list[str], rng: random.Random) -> tuple[
 
 
 def main() -> int:
-    label = setup_django()
+    label = setup_django("events")
     from django.db import connection
 
     from backend_ganeti import signals

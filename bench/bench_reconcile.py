@@ -13,52 +13,17 @@ else a private SQLite file. Removes the rows it made.
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BENCH_DB = "nefos_bench"
+from benchdb import setup_django
+
 SIZES = (250, 500, 1000, 2000)
 ROUNDS = 3
 GOAL = 1.25
-
-
-def setup_django() -> str:
-    """Start Django on the benchmark database (migrated); returns a label for it."""
-    url = os.environ.get("DATABASE_URL", "")
-    label = "SQLite (private file)"
-    if urlsplit(url).scheme in ("postgres", "postgresql", "pgsql"):
-        import psycopg
-        from psycopg import sql
-
-        parts = urlsplit(url)
-        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + BENCH_DB))
-        label = f"PostgreSQL {BENCH_DB}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    data_dir = tempfile.mkdtemp(prefix="nefos-bench-reconcile-")
-    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
-    os.environ["PORTAL_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    return label
 
 
 def build(cloud, size: int, tag: str):
@@ -90,7 +55,7 @@ def build(cloud, size: int, tag: str):
 
 
 def main() -> int:
-    label = setup_django()
+    label = setup_django("reconcile")
     from backend_ganeti.drivers import registry
     from backend_ganeti.models import Cluster, Instance, Job
     from backend_ganeti.services.reconcile import reconcile_cluster
