@@ -1,10 +1,12 @@
-"""App config of compute; declares the quota resources compute, volumes and networks charge."""
+"""App config of compute: declares the quota resources compute, volumes and networks charge, follows
+backend_ganeti's instances (`instance_changed`), settles its stale quota commissions, and seeds the
+default flavors on `manage.py bootstrap` (identity.signals.bootstrapped)."""
 
 from django.apps import AppConfig
 
 
 class ComputeConfig(AppConfig):
-    """Servers, flavors, images, networks, volumes (filled by the compute issue)."""
+    """Nova: flavors, key pairs and servers (networks, images and volumes are sub-apps)."""
 
     name = "compute"
     default_auto_field = "django.db.models.BigAutoField"
@@ -20,3 +22,13 @@ class ComputeConfig(AppConfig):
         declare(ResourceSpec("volume.gib", "Volume storage", "GiB", 1000))
         declare(ResourceSpec("network.networks", "Private networks", "", 10))
         declare(ResourceSpec("network.floating_ips", "Floating IPs", "", 5))
+
+        from backend_ganeti.models import Instance
+        from backend_ganeti.signals import instance_changed
+        from compute.services import charges, events, flavors
+        from identity.services import quotas
+        from identity.signals import bootstrapped
+
+        instance_changed.connect(events.on_instance_changed, sender=Instance, dispatch_uid="compute.instance_changed")
+        quotas.register_resolver(charges.CLIENT, charges.resolve)
+        bootstrapped.connect(flavors.on_bootstrapped, dispatch_uid="compute.seed_default_flavors")

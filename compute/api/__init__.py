@@ -1,0 +1,1 @@
+"""Nova v2.1 API (`/compute`): thin views over `compute.services`."""

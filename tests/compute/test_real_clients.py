@@ -1,0 +1,120 @@
+"""The real thing: the `openstack` CLI against a live portal whose cluster is the embedded libvirt host.
+
+The host agent runs as a real subprocess (`manage.py libvirt_host run`, short build delays) and is
+registered as the `embedded` cluster. Backend jobs run inline as they are enqueued (the live test
+database lives in this process, so no Celery worker process can share it): the job watcher submits
+to the agent and follows it with the long-poll, and its events move the servers as in production.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from backend_ganeti import tasks
+from backend_ganeti.services import jobs
+from backend_ganeti.services.clusters import refresh_cluster
+from backend_ganeti.services.embedded import ensure_embedded_cluster
+from compute.image.services.seed import SEED_NAME
+from compute.network.services.networks import NetworkSpec, create_network
+from compute.network.services.subnets import SubnetSpec, create_subnet
+from identity.models import Service
+from tests.backend_ganeti.libvirt_agent import AgentProcess, running_agent
+from tests.factories import PASSWORD, ProjectFactory, UserFactory, assign
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def agent() -> Iterator[AgentProcess]:
+    """A real embedded host agent (two simulated nodes), killed by PID afterwards."""
+    with running_agent(build_delay=0.3, op_delay=0.1) as process:
+        yield process
+
+
+@pytest.fixture
+def member_cloud(portal, clouds, agent, monkeypatch) -> str:
+    """A member of a fresh project with a private network; bootstrap (the `portal` fixture) seeded the
+    flavors, the public image and the public network.
+
+    Cinder is not served yet, so its catalog entries are switched off: `quota show` and `limits
+    show` otherwise also ask /volume and fail on its 404.
+    """
+    monkeypatch.setattr(tasks.run_job, "delay", jobs.run_job)
+    Service.objects.filter(type__in=("volumev3", "block-storage", "volume", "volumev2")).update(enabled=False)
+    refresh_cluster(ensure_embedded_cluster(socket_path=agent.socket))
+    project = ProjectFactory(name="nova-cli")
+    user = UserFactory(name="nova-cli-user")
+    assign(user, project, "member", "reader")
+    network = create_network(project, NetworkSpec(name="private"), actor=user)
+    create_subnet(project, network, SubnetSpec(cidr="10.20.0.0/24"), actor=user)
+    return clouds.add_user("member", user.name, PASSWORD, project.name)
+
+
+def wait_status(cli, name: str, wanted: str, timeout: float = 30.0) -> dict:
+    """Poll `server show` until the server has status `wanted`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli("server", "show", name)
+        if shown["status"] == wanted or time.monotonic() > deadline:
+            assert shown["status"] == wanted, shown
+            return shown
+        time.sleep(0.2)
+
+
+def test_openstack_cli_runs_server_lifecycle_on_embedded_host(openstack, member_cloud, agent):
+    def cli(*args: str) -> dict:
+        return openstack(*args, "-f", "json", cloud=member_cloud).json()
+
+    flavors = [f["Name"] for f in cli("flavor", "list")]
+    assert flavors[:2] == ["m1.tiny", "m1.small"]
+    created = cli(
+        "server", "create", "--flavor", "m1.tiny", "--image", SEED_NAME, "--network", "private", "--wait", "vm1"
+    )
+    assert created["status"] == "ACTIVE" and "m1.tiny" in str(created["flavor"])
+    assert created["addresses"]["private"][0].startswith("10.20.0.")
+    on_host = agent.driver().instances()
+    assert [i.memory_mb for i in on_host] == [512] and on_host[0].power.value == "running"
+
+    openstack("server", "stop", "vm1", cloud=member_cloud)
+    wait_status(cli, "vm1", "SHUTOFF")
+    openstack("server", "start", "vm1", cloud=member_cloud)
+    wait_status(cli, "vm1", "ACTIVE")
+    openstack("server", "reboot", "--wait", "vm1", cloud=member_cloud)
+    openstack("server", "reboot", "--hard", "--wait", "vm1", cloud=member_cloud)
+    wait_status(cli, "vm1", "ACTIVE")
+
+    openstack("server", "resize", "--flavor", "m1.small", "--wait", "vm1", cloud=member_cloud)
+    assert cli("server", "show", "vm1")["status"] == "VERIFY_RESIZE"
+    openstack("server", "resize", "confirm", "vm1", cloud=member_cloud)
+    resized = wait_status(cli, "vm1", "ACTIVE")
+    assert "m1.small" in str(resized["flavor"])
+    assert agent.driver().instances()[0].memory_mb == 2048
+
+    console = cli("console", "url", "show", "vm1")
+    assert "/compute/console?token=" in console["url"]
+    assert [s["Name"] for s in cli("server", "list")] == ["vm1"]
+
+    quota = {row["Resource"]: row["Limit"] for row in cli("quota", "show")}
+    assert (quota["instances"], quota["cores"], quota["ram"]) == (10, 20, 51200)
+    limits = {row["Name"]: row["Value"] for row in cli("limits", "show", "--absolute")}
+    assert (limits["instances_used"], limits["total_ram_used"]) == (1, 2048)
+
+    openstack("server", "delete", "--wait", "vm1", cloud=member_cloud)
+    assert cli("server", "list") == []
+    assert agent.driver().instances() == []
+    limits = {row["Name"]: row["Value"] for row in cli("limits", "show", "--absolute")}
+    assert (limits["instances_used"], limits["total_cores_used"]) == (0, 0)
+
+
+def test_openstack_cli_manages_keypairs_and_shows_zones(openstack, member_cloud):
+    created = openstack("keypair", "create", "cli-key", cloud=member_cloud)
+    assert "PRIVATE KEY" in created.stdout
+    shown = openstack("keypair", "show", "cli-key", "-f", "json", cloud=member_cloud).json()
+    assert shown["name"] == "cli-key" and shown["fingerprint"]
+    zones = openstack("availability", "zone", "list", "--compute", "-f", "json", cloud=member_cloud).json()
+    assert [z["Zone Name"] for z in zones] == ["embedded"]
+    openstack("keypair", "delete", "cli-key", cloud=member_cloud)
+    assert openstack("keypair", "list", "-f", "json", cloud=member_cloud).json() == []
