@@ -10,7 +10,9 @@ job that fails is not an exception but a `JobStatus` in state ``error`` with Gan
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from backend_ganeti.drivers.ganeti_mapping import disk_params, instance_info, job_status, nic_params
@@ -27,6 +29,7 @@ from backend_ganeti.drivers.types import (
     NodeInfo,
 )
 from backend_ganeti.rapi.client import RapiClient
+from backend_ganeti.rapi.errors import GanetiApiError, ServiceUnavailable
 from backend_ganeti.rapi.models import InstanceSpec
 
 if TYPE_CHECKING:
@@ -38,6 +41,8 @@ DEFAULT_OS = "noop"
 WAIT_FIELDS = ("status",)
 # Wildcard VNC bind addresses: the console then listens on the primary node itself.
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (recognised, not bound)
+# Ganeti's constants.VNC_BASE_PORT: a kvm instance's VNC display is network_port - 5900.
+VNC_BASE_PORT = 5900
 
 
 class GanetiDriver:
@@ -129,16 +134,63 @@ class GanetiDriver:
     def console(self, name: str) -> ConsoleInfo:
         """Ganeti's console description (kind ``vnc``, ``spice``, ``ssh`` or ``msg``).
 
-        A VNC server bound to a wildcard address listens on the primary node, so the host
-        becomes that node. ServiceUnavailable when the instance is not running.
+        A VNC/SPICE server bound to a wildcard address listens on the primary node, so the host
+        becomes that node's primary IP. ServiceUnavailable when the instance is not running.
+
+        Ganeti 3.0.2 cannot report a kvm instance's VNC console (luxid fails to parse the
+        ``display`` field, RAPI answers 500); then the console is built from the instance's own
+        data the way Ganeti's kvm hypervisor would (see `_kvm_vnc_console`).
         """
-        data = self.client.console(name)
+        try:
+            data = self.client.console(name)
+        except GanetiApiError as exc:
+            if exc.status != HTTPStatus.INTERNAL_SERVER_ERROR:
+                raise
+            fallback = self._kvm_vnc_console(name)
+            if fallback is None:
+                raise
+            return fallback
         kind = str(data.get("kind") or "")
         host = str(data.get("host") or "")
         if kind in ("vnc", "spice") and host in WILDCARD_HOSTS:
-            host = self.client.instance(name).pnode
+            host = self._node_address(self.client.instance(name).pnode)
         extra = {key: data[key] for key in ("message", "user", "command", "display") if data.get(key) is not None}
         return ConsoleInfo(kind=kind, host=host, port=int(data.get("port") or 0), extra=extra)
+
+    def _kvm_vnc_console(self, name: str) -> ConsoleInfo | None:
+        """The VNC console of a kvm instance from ``GET /2/instances/X`` (None when it has none).
+
+        Mirrors Ganeti's kvm ``GetInstanceConsole``: no serial console, an IPv4
+        ``vnc_bind_address`` and ``network_port`` above 5900. The host is the bind address, or
+        the primary node's primary IP for ``0.0.0.0``. An interface name or a socket directory
+        as bind address cannot be described from here (None). ServiceUnavailable when the
+        instance is not running, as Ganeti answers then.
+        """
+        inst = self.client.instance(name)
+        hvparams = inst.raw.get("hvparams") or {}
+        port = inst.raw.get("network_port")
+        bind = str(hvparams.get("vnc_bind_address") or "")
+        kvm = "kvm_path" in hvparams or "kvm_flag" in hvparams  # RAPI's fields do not name the hypervisor
+        if not kvm or hvparams.get("serial_console") or not isinstance(port, int) or port <= VNC_BASE_PORT:
+            return None
+        try:
+            address = ipaddress.IPv4Address(bind)
+        except ValueError:
+            return None
+        if not inst.oper_state:
+            raise ServiceUnavailable(
+                HTTPStatus.SERVICE_UNAVAILABLE, "Instance console unavailable", cluster=self.client.cluster
+            )
+        host = self._node_address(inst.pnode) if str(address) in WILDCARD_HOSTS else str(address)
+        extra = {"display": port - VNC_BASE_PORT, "source": "instance hvparams (Ganeti's console query failed)"}
+        return ConsoleInfo(kind="vnc", host=host, port=port, extra=extra)
+
+    def _node_address(self, node: str) -> str:
+        """The primary IP of ``node`` (its name when Ganeti reports none)."""
+        for item in self.client.nodes(bulk=True):
+            if item.name == node and item.primary_ip:
+                return item.primary_ip
+        return node
 
     # -- instance lifecycle -------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
     manage.py libvirt_host run --socket PATH [--state-dir DIR] [--uri URI ...] [options]
 
 Without `--uri` the host has `--nodes` simulated nodes (libvirt's test driver); with one or
-more `--uri` (e.g. `qemu:///system`) each URI is a real node and the simulated delays default
+more `--uri` (e.g. `qemu:///system`) each URI is a real node, its domains get `--domain-type`
+(`qemu` = TCG, `kvm`, or `auto` from libvirt's capabilities) and the simulated delays default
 to 0. SIGTERM/SIGINT stop accepting requests, wait up to `--grace` seconds for running jobs,
 and exit 0.
 """
@@ -24,7 +25,13 @@ import libvirt
 from backend_ganeti.libvirt_host.api import Api
 from backend_ganeti.libvirt_host.host import Host
 from backend_ganeti.libvirt_host.jobs import JobQueue
-from backend_ganeti.libvirt_host.nodes import HostNode, quiet_libvirt, simulated_nodes, uri_nodes
+from backend_ganeti.libvirt_host.nodes import (
+    DOMAIN_TYPE_CHOICES,
+    HostNode,
+    quiet_libvirt,
+    simulated_nodes,
+    uri_nodes,
+)
 from backend_ganeti.libvirt_host.operations import Delays, Operations
 from backend_ganeti.libvirt_host.server import AgentHTTPServer, SocketInUse
 from backend_ganeti.libvirt_host.store import StateStore
@@ -50,6 +57,7 @@ class AgentConfig:
     node_memory_mb: int = 32 * 1024
     node_disk_mb: int = 500 * 1024
     domain_type: str = "qemu"
+    disk_dir: Path | None = None
     delays: Delays = field(default_factory=Delays)
     vnc_ports: range = range(5900, 6900)
     workers: int = 8
@@ -67,12 +75,24 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, default_state_dir: Pat
     parser.add_argument("--node-cpus", type=int, default=16)
     parser.add_argument("--node-memory-mb", type=int, default=32 * 1024)
     parser.add_argument("--node-disk-mb", type=int, default=500 * 1024, help="disk budget per node (both kinds)")
-    parser.add_argument("--domain-type", choices=("qemu", "kvm"), default="qemu", help="for --uri nodes (qemu=TCG)")
+    parser.add_argument(
+        "--domain-type",
+        choices=DOMAIN_TYPE_CHOICES,
+        default="qemu",
+        help="for --uri nodes: qemu (TCG), kvm, or auto (kvm when libvirt offers it)",
+    )
+    parser.add_argument("--disk-dir", type=Path, default=None, help="file disks of --uri nodes (STATE_DIR/disks)")
     parser.add_argument("--build-delay", type=float, default=None, help="seconds a create builds (3; 0 with --uri)")
     parser.add_argument(
         "--op-delay", type=float, default=None, help="seconds a start/stop/reboot takes (1; 0 with --uri)"
     )
     parser.add_argument("--migrate-delay", type=float, default=None, help="seconds a migration takes (2; 0 with --uri)")
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=120.0,
+        help="seconds a stop without its own timeout waits for ACPI before powering off",
+    )
     parser.add_argument("--vnc-ports", default="5900-6899", help="range of console ports of simulated instances")
     parser.add_argument("--workers", type=int, default=8, help="jobs running at once")
     parser.add_argument("--keep-jobs", type=int, default=1000, help="finished jobs kept")
@@ -96,6 +116,10 @@ def config_from_options(options: dict) -> AgentConfig:
         raise AgentStartError(f"--vnc-ports wants LOW-HIGH, got {options['vnc_ports']!r}")
     if not real and not 1 <= options["nodes"] <= 64:
         raise AgentStartError("--nodes must be from 1 to 64")
+    shutdown_timeout = float(options.get("shutdown_timeout", 120.0))
+    if shutdown_timeout < 0:
+        raise AgentStartError("--shutdown-timeout must not be negative")
+    disk_dir = options.get("disk_dir")
     return AgentConfig(
         socket=socket_path,
         state_dir=Path(options["state_dir"]).absolute(),
@@ -105,8 +129,12 @@ def config_from_options(options: dict) -> AgentConfig:
         node_memory_mb=options["node_memory_mb"],
         node_disk_mb=options["node_disk_mb"],
         domain_type=options["domain_type"],
+        disk_dir=Path(disk_dir).absolute() if disk_dir else None,
         delays=Delays(
-            build=delay("build_delay", 3.0), power=delay("op_delay", 1.0), migrate=delay("migrate_delay", 2.0)
+            build=delay("build_delay", 3.0),
+            power=delay("op_delay", 1.0),
+            migrate=delay("migrate_delay", 2.0),
+            shutdown_timeout=shutdown_timeout,
         ),
         vnc_ports=range(int(low), int(high) + 1),
         workers=max(1, options["workers"]),
@@ -138,7 +166,8 @@ def run(config: AgentConfig) -> int:
     config.socket.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = StateStore(config.state_dir)
     nodes = _open_nodes(config, store)
-    host = Host(nodes, store, disk_dir=config.state_dir / "disks", vnc_ports=config.vnc_ports)
+    disk_dir = config.disk_dir or config.state_dir / "disks"
+    host = Host(nodes, store, disk_dir=disk_dir, vnc_ports=config.vnc_ports)
     dropped = host.restore()
     operations = Operations(host, config.delays)
     queue = JobQueue(store, operations.run, workers=config.workers, keep=config.keep_jobs)
@@ -158,7 +187,10 @@ def run(config: AgentConfig) -> int:
 
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     queue.start()
-    kind = f"real nodes {', '.join(config.uris)}" if config.uris else f"{len(nodes)} simulated nodes (test driver)"
+    if config.uris:
+        kind = "real nodes " + ", ".join(f"{node.uri} ({node.name}, domain type {node.domain_type})" for node in nodes)
+    else:
+        kind = f"{len(nodes)} simulated nodes (test driver)"
     log.info(
         "libvirt host agent on %s: %s, %d instance(s) restored%s, state in %s (ready in %.2f s)",
         config.socket,

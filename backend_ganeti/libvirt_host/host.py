@@ -145,21 +145,27 @@ class Host:
         return xml
 
     def sync_disk_files(self, record: DomainRecord) -> None:
-        """On a real node: create missing sparse disk files and grow them to their sizes."""
+        """On a real node: create missing sparse raw disk files (mode 0600) and grow them to their sizes."""
         if self.node(record.node).simulated or record.disk_template != "file":
             return
         for disk in record.disks:
             path = Path(self.disk_path(record.name, disk))
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("ab") as handle:
-                if os.fstat(handle.fileno()).st_size < disk.size_mb * 1024 * 1024:
-                    handle.truncate(disk.size_mb * 1024 * 1024)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size < disk.size_mb * 1024 * 1024:
+                    os.ftruncate(fd, disk.size_mb * 1024 * 1024)
+            finally:
+                os.close(fd)
 
     def _delete_disk_files(self, record: DomainRecord, disks: list[DiskRecord]) -> None:
         if self.node(record.node).simulated:
             return
         for disk in disks:
             Path(self.disk_path(record.name, disk)).unlink(missing_ok=True)
+        instance_dir = self.disk_dir / record.name
+        if instance_dir.is_dir() and not any(instance_dir.iterdir()):
+            instance_dir.rmdir()
 
     def _free_vnc_port(self) -> int:
         used = {record.vnc_port for record in self.records.values()}

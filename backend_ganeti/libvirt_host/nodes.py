@@ -5,7 +5,8 @@ node definition (CPUs, memory, a `default` network). libvirt's test driver keeps
 connection, so the agent opens each node once and keeps it for its lifetime; each custom-XML
 connection starts empty, and the agent re-defines the persisted domains into it at start.
 A real node is any libvirt URI; its CPUs and memory come from libvirt, its disk budget from the
-agent's option (the agent accounts disk from its own records on both kinds).
+agent's option (the agent accounts disk from its own records on both kinds). Its domain type is
+`qemu` (TCG), `kvm`, or resolved per node by `resolve_domain_type` (`auto`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 import libvirt
 
 from backend_ganeti.libvirt_host.store import atomic_write
+
+DOMAIN_TYPE_CHOICES = ("qemu", "kvm", "auto")
 
 _NODE_XML = """<node>
   <cpu>
@@ -101,6 +104,22 @@ def simulated_nodes(directory: Path, *, count: int, cpus: int, memory_mb: int, d
     return nodes
 
 
+def resolve_domain_type(conn: libvirt.virConnect, wanted: str) -> str:
+    """`qemu` or `kvm` as asked; for `auto`, `kvm` when libvirt's domain capabilities offer it.
+
+    libvirt answers the KVM domain capabilities when `/dev/kvm` opens and QEMU's KVM probe
+    succeeds; a host whose KVM cannot run ordinary guests (e.g. a PVM guest host) may still say
+    yes, so such hosts should be run with `qemu`, never `auto`.
+    """
+    if wanted != "auto":
+        return wanted
+    try:
+        conn.getDomainCapabilities(None, "x86_64", None, "kvm", 0)
+    except libvirt.libvirtError:
+        return "qemu"
+    return "kvm"
+
+
 def uri_nodes(uris: list[str], *, disk_mb: int, domain_type: str) -> list[HostNode]:
     """One real node per libvirt URI (e.g. `qemu:///system`), named by the host's hostname."""
     nodes: list[HostNode] = []
@@ -123,7 +142,7 @@ def uri_nodes(uris: list[str], *, disk_mb: int, domain_type: str) -> list[HostNo
                 cpus=int(cpus),
                 memory_mb=int(memory_mb),
                 disk_mb=disk_mb,
-                domain_type=domain_type,
+                domain_type=resolve_domain_type(conn, domain_type),
             )
         )
     return nodes

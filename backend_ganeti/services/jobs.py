@@ -6,7 +6,8 @@ loses nothing. Re-submission is crash-safe: before an operation that may already
 the cluster is sent again, the cluster is asked whether it already took effect (`dispatch.
 ALREADY_DONE`); a create whose instance exists is adopted and followed instead of sent twice.
 A job that ends by queueing jobs of its own (node evacuation) is finished only once those child
-jobs, each followed as a Job row of its own, have finished.
+jobs, each followed as a Job row of its own, have finished (`children.py`). Leases are in
+`leases.py` (`take_lease`, `renew_lease`, `release_lease`, `stale_job_ids`, also reachable here).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
@@ -25,67 +25,21 @@ from backend_ganeti.drivers.types import InstanceInfo, JobState, JobStatus, Powe
 from backend_ganeti.models import Cluster, Job
 from backend_ganeti.rapi.errors import ClusterUnreachable, RapiError
 from backend_ganeti.rapi.errors import NotFound as ClusterNotFound
-from backend_ganeti.services import dispatch, outcomes
+from backend_ganeti.services import children, dispatch, outcomes
 from backend_ganeti.services.dispatch import Operation
 from backend_ganeti.services.events import SOURCE_JOB, InstanceEvent, apply_event
+from backend_ganeti.services.leases import lease_seconds, release_lease, renew_lease, take_lease
+from backend_ganeti.services.leases import stale_job_ids as stale_job_ids  # `jobs.stale_job_ids` for tasks
 from backend_ganeti.services.outcomes import Outcome, cluster_time, finish_job
 
 # One long-poll of the cluster (Ganeti's own wait lasts ~10 s).
 WAIT_TIMEOUT = 10.0
 # Submissions tried while the cluster is unreachable before the job fails.
 MAX_SUBMIT_ATTEMPTS = 5
-# A job nobody leased is re-enqueued after this long (its first task may still be queued).
-RESUME_GRACE_SECONDS = 30
 # Following a create that an earlier attempt submitted: poll interval and give-up time.
 ADOPT_POLL_SECONDS = 2.0
 ADOPT_TIMEOUT_SECONDS = 1800.0
 _REFRESH_FIELDS = ("status", "job_id", "params", "log", "last_log_serial", "progress", "error")
-
-
-def lease_seconds() -> float:
-    """How long a watcher's lease lasts without renewal (BACKEND_JOB_LEASE_SECONDS, default 120)."""
-    return float(getattr(settings, "BACKEND_JOB_LEASE_SECONDS", 120))
-
-
-# --- leases ---------------------------------------------------------------------------------------
-
-
-def take_lease(job_pk: int) -> Job | None:
-    """Lease an unfinished job nobody holds; the Job (lease_until = our token) or None."""
-    now = timezone.now()
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    lease = now + timedelta(seconds=lease_seconds())
-    if not Job.objects.filter(free, pk=job_pk).exclude(status__in=Job.FINISHED).update(lease_until=lease):
-        return None
-    job = Job.objects.select_related("cluster").get(pk=job_pk)
-    job.lease_until = lease
-    return job
-
-
-def renew_lease(job: Job) -> bool:
-    """Extend our lease; False when another watcher took the job over (then stop working on it)."""
-    lease = timezone.now() + timedelta(seconds=lease_seconds())
-    if job.lease_until is None or not Job.objects.filter(pk=job.pk, lease_until=job.lease_until).update(
-        lease_until=lease
-    ):
-        return False
-    job.lease_until = lease
-    return True
-
-
-def release_lease(job: Job) -> None:
-    """Give the job back (a later `resume_jobs` retries it), if the lease is still ours."""
-    if job.lease_until is not None:
-        Job.objects.filter(pk=job.pk, lease_until=job.lease_until).update(lease_until=None)
-    job.lease_until = None
-
-
-def stale_job_ids() -> list[int]:
-    """Unfinished jobs no live watcher holds: lease expired, or never leased for a while."""
-    now = timezone.now()
-    grace = now - timedelta(seconds=RESUME_GRACE_SECONDS)
-    stale = Q(lease_until__lt=now) | Q(lease_until__isnull=True, created_at__lt=grace)
-    return list(Job.objects.filter(stale).exclude(status__in=Job.FINISHED).values_list("pk", flat=True))
 
 
 # --- cluster reachability -------------------------------------------------------------------------
@@ -308,7 +262,8 @@ def _record(job: Job, status: JobStatus) -> bool:
 def _conclude(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
     """Read what the job left on the cluster, then finish the Job row with it."""
     if status.state == JobState.SUCCESS and status.children:
-        _follow_children(job, driver, status)
+        if children.follow_children(job, driver, status, follow=_follow):
+            mark_reachable(job.cluster)
         return
     info: InstanceInfo | None = None
     infos: tuple[InstanceInfo, ...] = ()
@@ -331,51 +286,6 @@ def _conclude(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
     )
     finish_job(job, outcome)
     mark_reachable(job.cluster)
-
-
-def _follow_children(job: Job, driver: ClusterDriver, status: JobStatus) -> None:
-    """The cluster finished `job` by queueing child jobs: follow each, then finish `job` with their outcome."""
-    summaries = {child_id: _summaries(driver, child_id) for child_id in status.children}
-    children = outcomes.record_children(job, status, summaries)
-    if children is None:
-        return
-    for done, child in enumerate(children, start=1):
-        if not _await_child(job, child, driver):
-            release_lease(job)
-            return
-        Job.objects.filter(pk=job.pk, lease_until=job.lease_until).update(progress=done * 100 // len(children))
-    infos = tuple(driver.instances()) if job.operation == Operation.EVACUATE_NODE else ()
-    children = list(Job.objects.filter(pk__in=[child.pk for child in children]).order_by("pk"))
-    succeeded = sum(1 for child in children if child.status == Job.Status.SUCCESS)
-    message = f"{succeeded} of {len(children)} child job(s) succeeded"
-    finish_job(job, outcomes.children_outcome(status, children, infos), message=message)
-    mark_reachable(job.cluster)
-
-
-def _await_child(parent: Job, child: Job, driver: ClusterDriver) -> bool:
-    """Follow one child job (or wait while another watcher does) until it ends; False if `parent`'s lease is lost."""
-    while True:
-        child.refresh_from_db(fields=("status", "lease_until"))
-        if child.finished:
-            return True
-        leased = take_lease(child.pk)
-        if leased is None:
-            time.sleep(ADOPT_POLL_SECONDS)  # another watcher holds it
-        else:
-            try:
-                _follow(leased, driver, holder=parent)
-            finally:
-                release_lease(leased)  # when it did not finish (no-op once finished)
-        if not renew_lease(parent):
-            return False
-
-
-def _summaries(driver: ClusterDriver, job_id: str) -> tuple[str, ...]:
-    """What a job does, as the cluster summarises it (``INSTANCE_MIGRATE(vm1)``); () when it is gone."""
-    try:
-        return driver.job(job_id).operations
-    except ClusterNotFound:
-        return ()
 
 
 def _conclude_unknown(job: Job, driver: ClusterDriver) -> None:

@@ -23,7 +23,14 @@ from backend_ganeti.drivers.types import (
     PowerState,
 )
 from backend_ganeti.models import Cluster
-from backend_ganeti.rapi import BadRequest, ClusterUnreachable, NotFound, RapiClient, ServiceUnavailable
+from backend_ganeti.rapi import (
+    BadRequest,
+    ClusterUnreachable,
+    GanetiApiError,
+    NotFound,
+    RapiClient,
+    ServiceUnavailable,
+)
 from tests.backend_ganeti.fake_rapi import FakeRapi
 
 SECRET = "s3cr3t-pass"
@@ -320,11 +327,108 @@ def test_console_keeps_message_when_fake_hypervisor(fake, driver):
     assert console.extra == {"message": "Console not available for fake hypervisor"}
 
 
-def test_console_uses_primary_node_when_vnc_binds_wildcard(fake, driver):
+def test_console_uses_primary_node_address_when_vnc_binds_wildcard(fake, driver):
     fake.add("GET", "/2/instances/vm1/console", {"instance": "vm1", "kind": "vnc", "host": "0.0.0.0", "port": 11002})
     fake.add("GET", "/2/instances/vm1", {**INSTANCE, "name": "vm1", "pnode": "a2.nefos.lab"})
+    fake.add("GET", "/2/nodes", [NODE_A1, {**NODE_A2_OFFLINE, "offline": False, "role": "R"}])
     console = driver.console("vm1")
-    assert (console.kind, console.host, console.port) == ("vnc", "a2.nefos.lab", 11002)
+    assert (console.kind, console.host, console.port) == ("vnc", "10.77.1.12", 11002)
+
+
+# Recorded from Ganeti 3.0.2 in the lab: a kvm instance with serial_console=false (VNC on
+# 0.0.0.0, the lab's cluster default). luxid cannot parse the console's `display` field, so RAPI
+# answers 500; the instance's own data has what Ganeti's kvm console would say.
+CONSOLE_500 = {"code": 500, "message": "Internal Server Error", "explain": "Server got itself in trouble"}
+KVM_VNC_INSTANCE = {
+    **INSTANCE,
+    "name": "kvm-vnc1.nefos.lab",
+    "disk_template": "diskless",
+    "disk.sizes": [],
+    "network_port": 11000,
+    "hvparams": {
+        "acpi": True,
+        "boot_order": "disk",
+        "kernel_path": "",
+        "kvm_flag": "disabled",
+        "kvm_path": "/usr/bin/qemu-system-x86_64",
+        "serial_console": False,
+        "spice_bind": "",
+        "vnc_bind_address": "0.0.0.0",
+        "vnc_password_file": "",
+        "vnc_tls": False,
+    },
+    "custom_hvparams": {"serial_console": False},
+}
+
+
+def test_console_builds_vnc_from_instance_when_ganeti_answers_500_for_kvm(fake, driver):
+    fake.add("GET", "/2/instances/kvm-vnc1.nefos.lab/console", CONSOLE_500, 500)
+    fake.add("GET", "/2/instances/kvm-vnc1.nefos.lab", KVM_VNC_INSTANCE)
+    fake.add("GET", "/2/nodes", [NODE_A1, NODE_A2_OFFLINE])
+
+    console = driver.console("kvm-vnc1.nefos.lab")
+
+    assert (console.kind, console.host, console.port) == ("vnc", "10.77.1.11", 11000)
+    assert console.extra["display"] == 5100
+    assert [r["path"] for r in fake.requests] == [
+        "/2/instances/kvm-vnc1.nefos.lab/console",  # a 500 is not retried
+        "/2/instances/kvm-vnc1.nefos.lab",
+        "/2/nodes",
+    ]
+
+
+def test_console_reports_the_bind_address_when_kvm_vnc_binds_one_address(fake, driver):
+    hvparams = {**KVM_VNC_INSTANCE["hvparams"], "vnc_bind_address": "192.0.2.20"}
+    fake.add("GET", "/2/instances/vm1/console", CONSOLE_500, 500)
+    fake.add("GET", "/2/instances/vm1", {**KVM_VNC_INSTANCE, "name": "vm1", "hvparams": hvparams})
+
+    console = driver.console("vm1")
+
+    assert (console.kind, console.host, console.port) == ("vnc", "192.0.2.20", 11000)
+    assert "/2/nodes" not in [r["path"] for r in fake.requests]
+
+
+@pytest.mark.parametrize(
+    ("changes", "hv_changes"),
+    [
+        ({"hvparams": {}}, {}),  # fake hypervisor: no kvm parameters
+        ({}, {"serial_console": True}),  # Ganeti would answer ssh, so this 500 is something else
+        ({}, {"vnc_bind_address": ""}),  # no VNC
+        ({}, {"vnc_bind_address": "/var/run/ganeti/vnc"}),  # a socket directory: not a TCP endpoint
+        ({}, {"vnc_bind_address": "eth0"}),  # an interface: its address on the node is unknown here
+        ({"network_port": None}, {}),
+    ],
+)
+def test_console_raises_the_500_when_the_instance_has_no_kvm_tcp_vnc(fake, driver, changes, hv_changes):
+    instance = {**KVM_VNC_INSTANCE, "name": "vm1", **changes}
+    if "hvparams" not in changes:
+        instance["hvparams"] = {**KVM_VNC_INSTANCE["hvparams"], **hv_changes}
+    fake.add("GET", "/2/instances/vm1/console", CONSOLE_500, 500)
+    fake.add("GET", "/2/instances/vm1", instance)
+
+    with pytest.raises(GanetiApiError) as raised:
+        driver.console("vm1")
+
+    assert raised.value.status == 500 and "Internal Server Error" in str(raised.value)
+
+
+def test_console_raises_service_unavailable_when_kvm_vnc_instance_is_down(fake, driver):
+    fake.add("GET", "/2/instances/vm1/console", CONSOLE_500, 500)
+    fake.add(
+        "GET", "/2/instances/vm1", {**KVM_VNC_INSTANCE, "name": "vm1", "oper_state": False, "status": "ADMIN_down"}
+    )
+
+    with pytest.raises(ServiceUnavailable, match="Instance console unavailable"):
+        driver.console("vm1")
+
+
+def test_console_does_not_fall_back_when_the_error_is_not_a_500(fake, driver):
+    fake.add("GET", "/2/instances/vm1/console", {"code": 404, "message": "Instance vm1 not known"}, 404)
+
+    with pytest.raises(NotFound):
+        driver.console("vm1")
+
+    assert [r["path"] for r in fake.requests] == ["/2/instances/vm1/console"]
 
 
 def test_console_raises_service_unavailable_when_instance_down(fake, driver):
