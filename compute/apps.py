@@ -1,6 +1,7 @@
 """App config of compute: declares the quota resources compute, volumes and networks charge, follows
 backend_ganeti's instances (`instance_changed`), settles its stale quota commissions, and seeds the
-default flavors on `manage.py bootstrap` (identity.signals.bootstrapped)."""
+default flavors on `manage.py bootstrap` (identity.signals.bootstrapped), and refuses to delete a
+project that still owns servers (identity.signals.project_deleting)."""
 
 from django.apps import AppConfig
 
@@ -25,10 +26,11 @@ class ComputeConfig(AppConfig):
 
         from backend_ganeti.models import Instance
         from backend_ganeti.signals import instance_changed
-        from compute.services import charges, events, flavors
+        from compute.services import charges, events, flavors, project_guard
         from identity.services import quotas
-        from identity.signals import bootstrapped
+        from identity.signals import bootstrapped, project_deleting
 
         instance_changed.connect(events.on_instance_changed, sender=Instance, dispatch_uid="compute.instance_changed")
         quotas.register_resolver(charges.CLIENT, charges.resolve)
         bootstrapped.connect(flavors.on_bootstrapped, dispatch_uid="compute.seed_default_flavors")
+        project_deleting.connect(project_guard.refuse_while_servers, dispatch_uid="compute.project_guard")

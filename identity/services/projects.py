@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from identity.models import DEFAULT_DOMAIN_ID, Domain, Project
 from identity.services import revocation
+from identity.signals import project_deleting
 from portal import audit
 from portal.errors import Conflict, NotFound, ValidationFailed
 
@@ -70,9 +71,15 @@ def update_project(project: Project, *, actor: Any, **changes: Any) -> Project:
 
 
 @transaction.atomic
+@transaction.atomic
 def delete_project(project: Project, *, actor: Any) -> None:
-    """Delete a project and revoke tokens scoped to it."""
+    """Delete a project and revoke tokens scoped to it.
+
+    Other apps may refuse first (`identity.signals.project_deleting`), e.g. while the project
+    still owns servers; the refusal's error propagates and nothing is changed.
+    """
     project_id, name = project.pk, project.name
+    project_deleting.send(sender=Project, project=project)
     revocation.revoke_project(project_id)
     project.delete()
     audit.record(

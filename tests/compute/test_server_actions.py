@@ -266,9 +266,35 @@ def test_reader_cannot_act_but_can_read(reader_nova, booted):
     assert reader_nova.get(f"/servers/{booted['id']}").status_code == 200
 
 
-def test_project_delete_removes_its_server_rows_when_admin_deletes_project(project, booted, admin_user):
+def test_project_delete_refused_when_project_still_has_servers(project, booted, admin_user):
+    from identity.services.projects import delete_project
+    from portal.errors import InvalidState
+
+    with pytest.raises(InvalidState, match="still has 1 server"):
+        delete_project(project, actor=admin_user)
+    assert Server.objects.filter(pk=booted["id"]).exists()
+    assert Instance.objects.get().project_id == project.pk
+
+
+def test_project_delete_removes_deleted_server_rows_when_no_server_is_live(project, booted, admin_user):
+    from django.utils import timezone
+
+    from identity.models import Project
     from identity.services.projects import delete_project
 
+    Server.objects.filter(pk=booted["id"]).update(deleted_at=timezone.now())
     delete_project(project, actor=admin_user)
+    assert not Project.objects.filter(pk=project.pk).exists()
     assert not Server.objects.exists()
-    assert Instance.objects.get().project is None  # still on its cluster, visible to admins
+
+
+def test_keystone_project_delete_is_409_when_project_still_has_servers(project, booted, admin_user):
+    from django.test import Client
+
+    from tests.factories import make_token
+
+    token = make_token(admin_user, project, roles=("admin", "member", "reader"))
+    response = Client().delete(f"/identity/v3/projects/{project.pk}", HTTP_X_AUTH_TOKEN=token)
+    assert response.status_code == 409
+    assert "still has 1 server" in response.json()["error"]["message"]
+    assert Server.objects.filter(pk=booted["id"]).exists()
