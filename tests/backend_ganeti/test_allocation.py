@@ -8,19 +8,19 @@ writer serialises everything and would prove nothing. Run them with
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from backend_ganeti.errors import NoCapacity
 from backend_ganeti.models import Cluster, Instance
 from backend_ganeti.services import allocation, placement
 from backend_ganeti.services.placement import ClusterCapacity, NodeCapacity, NodePacker, Reason, Request
 from portal.errors import ValidationFailed
+from tests import concurrency
 from tests.factories import ProjectFactory
 
 GIB = 1024
@@ -406,29 +406,8 @@ def on_postgres(test: Callable) -> Callable:
 
 
 def run_threads(work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in THREADS threads started together; each uses and closes its own connection."""
-    barrier = threading.Barrier(THREADS)
-    results: list[Any] = [None] * THREADS
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # re-raised in the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    if errors:
-        raise errors[0]
-    return results
+    """`tests.concurrency.run_threads` with THREADS threads."""
+    return concurrency.run_threads(work, THREADS)
 
 
 def create_instance(name: str, *, vcpus: int = 1, memory_mb: int = GIB) -> str | None:

@@ -6,14 +6,12 @@ skipped on SQLite, whose single writer serialises everything and so proves nothi
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 
 from compute.network.models import IPAllocation, Network, Port, SecurityGroup
@@ -22,6 +20,7 @@ from compute.network.services.networks import NetworkSpec, create_network
 from compute.network.services.subnets import SubnetSpec, create_subnet
 from identity.services import quotas
 from portal.errors import Conflict
+from tests import concurrency
 from tests.compute_network.helpers import V2
 from tests.factories import make_token
 
@@ -38,29 +37,8 @@ THREADS = 16
 
 
 def run_threads(work: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
-    """Run `work(i)` in `threads` threads released together; each closes its own DB connection."""
-    barrier = threading.Barrier(threads)
-    results: list[Any] = [None] * threads
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # re-raised in the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=body, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in pool), "a thread hung (deadlock?)"
-    if errors:
-        raise errors[0]
-    return results
+    """`tests.concurrency.run_threads` with this module's default thread count."""
+    return concurrency.run_threads(work, threads)
 
 
 @pytest.fixture

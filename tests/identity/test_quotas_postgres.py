@@ -7,17 +7,16 @@ skipped on SQLite (whose single writer serialises everything and proves nothing 
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from identity.quota_models import Commission, Holding, Provision, Resource
 from identity.services import quotas
 from portal.errors import QuotaExceeded
+from tests import concurrency
 from tests.factories import ProjectFactory
 
 THREADS = 32
@@ -33,29 +32,8 @@ pytestmark = [
 
 
 def run_threads(work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in THREADS threads started together; each closes its own DB connection."""
-    barrier = threading.Barrier(THREADS)
-    results: list[Any] = [None] * THREADS
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # re-raised in the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    if errors:
-        raise errors[0]
-    return results
+    """`tests.concurrency.run_threads` with THREADS threads."""
+    return concurrency.run_threads(work, THREADS)
 
 
 @pytest.fixture
