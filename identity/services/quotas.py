@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from identity.models import Project, User
 from identity.quota_models import Commission, Holding, Resource
-from identity.services import ledger_sql
+from identity.services import ledger_pg, ledger_sql
 from portal import audit
 from portal.errors import Conflict, InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from portal.models import AuditEvent
@@ -181,6 +181,8 @@ def _issue(
 ) -> Commission:
     """The body of `issue`, inside its transaction."""
     names = sorted(wanted)
+    if wanted and ledger_pg.available() and all(quantity > 0 for quantity in wanted.values()):
+        return _issue_in_one_statement(project, user, wanted, actor=actor, detail=detail)
     commission = Commission.objects.create(
         client=detail["client"],
         client_key=detail["client_key"],
@@ -192,14 +194,7 @@ def _issue(
     # Everything but the holding updates comes first: the updates take the row locks that
     # concurrent commissions queue on, and those are held only from there to the commit.
     audit.record(actor, "quota.issue", commission, project_id=project.pk, detail=detail)
-    user_id = user.pk if user is not None else None
-    rows = ledger_sql.holding_rows(project.pk, user_id, names)
-    if not _complete(rows, names, user):
-        resources_named(names)  # ValidationFailed for unknown names
-        ensure_holdings(project)
-        if user is not None:
-            ensure_holdings(project, user)
-        rows = ledger_sql.holding_rows(project.pk, user_id, names)
+    rows = _holding_rows(project, user, names)
     ledger_sql.insert_provisions(commission.serial, [(pk, wanted[name]) for pk, name, _ in rows])
     for pk, name, _ in rows:
         quantity = wanted[name]
@@ -208,6 +203,51 @@ def _issue(
         if quantity < 0 and ledger_sql.floor_after_release(pk) < 0:
             _refuse(Holding.objects.with_bracket().get(pk=pk), quantity)
     return commission
+
+
+def _holding_rows(project: Project, user: User | None, names: list[str]) -> list[tuple[int, str, str | None]]:
+    """The holdings a commission of `names` charges (made first if missing), by id."""
+    user_id = user.pk if user is not None else None
+    rows = ledger_sql.holding_rows(project.pk, user_id, names)
+    if not _complete(rows, names, user):
+        resources_named(names)  # ValidationFailed for unknown names
+        ensure_holdings(project)
+        if user is not None:
+            ensure_holdings(project, user)
+        rows = ledger_sql.holding_rows(project.pk, user_id, names)
+    return rows
+
+
+def _issue_in_one_statement(
+    project: Project, user: User | None, wanted: dict[str, int], *, actor: User | None, detail: dict[str, Any]
+) -> Commission:
+    """`_issue` for charges only, on PostgreSQL: one statement after the holdings are known."""
+    rows = _holding_rows(project, user, sorted(wanted))
+    now = timezone.now()
+    fields = {
+        "client": detail["client"],
+        "client_key": detail["client_key"],
+        "project_id": project.pk,
+        "user_id": user.pk if user is not None else None,
+        "reason": detail["reason"][:255],
+        "target": detail["target"][:255],
+        "issued_at": now,
+    }
+    event = audit.columns(
+        actor, "quota.issue", project_id=project.pk, target_type=Commission._meta.label_lower, detail=detail
+    )
+    event["time"] = now
+    serial, widened = ledger_pg.issue_charges(fields, event, [(pk, wanted[name]) for pk, name, _ in rows])
+    for pk, name, _ in rows:
+        if pk not in widened:
+            _refuse(Holding.objects.with_bracket().get(pk=pk), wanted[name])
+    return _commission_from({**fields, "serial": serial, "state": Commission.State.PENDING, "resolved_at": None})
+
+
+def _commission_from(columns: dict[str, Any]) -> Commission:
+    """A Commission instance for a row read or written in SQL (as if loaded by the ORM)."""
+    names = [field.attname for field in Commission._meta.concrete_fields]
+    return Commission.from_db("default", names, [columns[name] for name in names])
 
 
 def _refuse(holding: Holding, quantity: int) -> None:
@@ -231,15 +271,14 @@ def _settle(serial: int, *, accept: bool, actor: User | None, via: str) -> tuple
     goal = Commission.State.ACCEPTED if accept else Commission.State.REJECTED
     with transaction.atomic():
         # One conditional UPDATE both claims the commission (row lock) and checks it is pending.
-        claimed = ledger_sql.claim(serial, goal, timezone.now())
-        commission = Commission.objects.filter(pk=serial).first()
+        commission, provisions = _claim(serial, goal)
         if commission is None:
-            raise NotFound(f"Could not find commission {serial}.")
-        if not claimed:
+            commission = Commission.objects.filter(pk=serial).first()
+            if commission is None:
+                raise NotFound(f"Could not find commission {serial}.")
             if commission.state == goal:
                 return commission, False
             raise InvalidState(f"Commission {serial} is already {commission.state}.")
-        provisions = ledger_sql.provisions_of(serial)
         audit.record(
             actor,
             "quota.accept" if accept else "quota.reject",
@@ -255,6 +294,17 @@ def _settle(serial: int, *, accept: bool, actor: User | None, via: str) -> tuple
         for holding_id, _name, _user_id, quantity in provisions:
             ledger_sql.settle_holding(holding_id, quantity, accept=accept)
     return commission, True
+
+
+def _claim(serial: int, goal: str) -> tuple[Commission | None, list[tuple[int, str, str | None, int]]]:
+    """Claim a pending commission for `goal`: it and its provisions, or (None, []) if not pending."""
+    now = timezone.now()
+    if ledger_pg.available():
+        columns, provisions = ledger_pg.claim_with_provisions(serial, goal, now, relaxed_clients=sorted(_resolvers))
+        return (_commission_from(columns) if columns is not None else None), provisions
+    if not ledger_sql.claim(serial, goal, now):
+        return None, []
+    return Commission.objects.get(pk=serial), ledger_sql.provisions_of(serial)
 
 
 def accept(serial: int, *, actor: User | None = None) -> Commission:

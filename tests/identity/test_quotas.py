@@ -176,7 +176,12 @@ def test_issue_audits_success_when_issued(project, member, resources):
     event = AuditEvent.objects.get(action="quota.issue")
     assert (event.actor_id, event.project_id, event.result) == (member.pk, project.pk, "success")
     assert (event.target_id, event.detail["reason"]) == (str(commission.serial), "server.create")
+    assert (event.target_type, event.target_repr) == (
+        "identity.commission",
+        f"commission {commission.serial} (pending)",
+    )
     assert event.detail["provisions"] == {"test.cores": 1}
+    assert Commission.objects.get(pk=commission.serial).issued_at == commission.issued_at
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection, transaction
 
 from identity.quota_models import Commission, Holding, Provision, Resource
 from identity.services import quotas
@@ -123,3 +124,33 @@ def test_concurrent_settling_leaves_usage_equal_to_accepted_when_resolved(ledger
         )
         assert after[name] == (accepted, accepted)
         assert accepted <= 40
+
+
+def _commit_mode_after(settle, serial: int) -> str:
+    with transaction.atomic():
+        settle(serial)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("settle", [quotas.accept, quotas.reject])
+def test_settling_commits_asynchronously_only_when_client_has_resolver(ledger, settle):
+    quotas.register_resolver("pg-resolved", lambda c: True)
+    repaired = quotas.issue(ledger, {"pg.cores": 1}, actor=None, client="pg-resolved", client_key="a")
+    orphan = quotas.issue(ledger, {"pg.cores": 1}, actor=None, client="pg-orphaned", client_key="b")
+
+    assert _commit_mode_after(settle, repaired.serial) == "off"
+    assert _commit_mode_after(settle, orphan.serial) == "on"
+    assert Commission.objects.get(pk=orphan.serial).state == ("accepted" if settle is quotas.accept else "rejected")
+
+
+def test_issue_refuses_the_first_full_holding_and_keeps_the_others_when_charging_several(ledger):
+    quotas.issue(ledger, {"pg.gib": 40}, actor=None, client="pg", client_key="fill")
+
+    with pytest.raises(QuotaExceeded) as refused:
+        quotas.issue(ledger, {"pg.cores": 1, "pg.gib": 1}, actor=None, client="pg", client_key="both")
+
+    assert refused.value.resource == "pg.gib"
+    assert brackets(ledger) == {"pg.cores": (0, 0), "pg.gib": (0, 40)}
+    assert not Commission.objects.filter(client_key="both").exists()
