@@ -96,6 +96,18 @@ class ClusterDriver(Protocol):
         """Grow disk `index` by `amount_mb`."""
         ...
 
+    def attach_disk(self, name: str, disk_name: str) -> str:
+        """Attach the detached disk called `disk_name` (its data kept) as the instance's last disk."""
+        ...
+
+    def detach_disk(self, name: str, disk_name: str) -> str:
+        """Detach the disk called `disk_name`; the cluster keeps it (and its data), attached to nothing."""
+        ...
+
+    def delete_detached_disk(self, name: str, disk_name: str) -> str:
+        """Delete the detached disk `disk_name` and its data (Ganeti: attach it to `name`, then remove it)."""
+        ...
+
     def add_nic(self, name: str, nic: NicSpec) -> str:
         """Attach a NIC."""
         ...

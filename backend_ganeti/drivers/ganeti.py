@@ -260,6 +260,27 @@ class GanetiDriver:
         """``POST /2/instances/X/disk/N/grow`` by ``amount_mb`` MiB."""
         return str(self.client.grow_disk(name, index, amount_mb))
 
+    def attach_disk(self, name: str, disk_name: str) -> str:
+        """Attach the detached disk ``disk_name`` (Ganeti >= 2.16's ``attach`` modification)."""
+        return str(self.client.modify(name, disks=[["attach", -1, {"name": disk_name}]], hotplug_if_possible=True))
+
+    def detach_disk(self, name: str, disk_name: str) -> str:
+        """Detach disk ``disk_name``: Ganeti keeps it in its configuration, attached to nothing."""
+        return str(self.client.modify(name, disks=[["detach", disk_name, {}]], hotplug_if_possible=True))
+
+    def delete_detached_disk(self, name: str, disk_name: str) -> str:
+        """Ganeti 3.0 has no opcode removing a detached disk: attach it to ``name``, then remove it.
+
+        The jobs are queued at once and Ganeti runs them in order (each locks the instance); the
+        removal's id is returned (it fails when the attach did). A third job detaches the disk
+        again: it fails harmlessly after a successful removal, and after a refused one (a running
+        instance whose hypervisor cannot hot-unplug, e.g. ``fake``) it leaves the disk detached.
+        """
+        self.attach_disk(name, disk_name)
+        removal = self.client.modify(name, disks=[["remove", disk_name, {}]], hotplug_if_possible=True)
+        self.detach_disk(name, disk_name)
+        return str(removal)
+
     def add_nic(self, name: str, nic: NicSpec) -> str:
         """Append a NIC, hot-plugged where the hypervisor can (kvm)."""
         return str(self.client.modify(name, nics=[["add", -1, nic_params(nic)]], hotplug_if_possible=True))

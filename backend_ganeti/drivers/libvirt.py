@@ -228,6 +228,18 @@ class LibvirtHostDriver:
         """Queue growing disk `index`."""
         return self.client.submit("POST", self._i(name) + f"/disks/{int(index)}/grow", {"amount_mb": amount_mb})
 
+    def attach_disk(self, name: str, disk_name: str) -> str:
+        """Queue attaching the host's detached disk `disk_name`."""
+        return self.client.submit("POST", self._i(name) + "/modify", {"disk_attach": disk_name})
+
+    def detach_disk(self, name: str, disk_name: str) -> str:
+        """Queue detaching disk `disk_name` (the host keeps its file)."""
+        return self.client.submit("POST", self._i(name) + "/modify", {"disk_detach": disk_name})
+
+    def delete_detached_disk(self, name: str, disk_name: str) -> str:
+        """Queue deleting the detached disk `disk_name` (the instance only orders the job)."""
+        return self.client.submit("POST", self._i(name) + "/modify", {"disk_delete_detached": disk_name})
+
     def add_nic(self, name: str, nic: NicSpec) -> str:
         """Queue attaching a NIC."""
         return self.client.submit("POST", self._i(name) + "/modify", {"nic_add": _nic_body(nic)})

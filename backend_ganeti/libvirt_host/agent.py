@@ -60,7 +60,7 @@ class AgentConfig:
     disk_dir: Path | None = None
     delays: Delays = field(default_factory=Delays)
     vnc_ports: range = range(5900, 6900)
-    workers: int = 8
+    workers: int = 20  # as many jobs at once as a Ganeti master runs by default
     keep_jobs: int = 1000
     grace: float = 10.0
     name: str = "libvirt-host"
@@ -94,7 +94,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, default_state_dir: Pat
         help="seconds a stop without its own timeout waits for ACPI before powering off",
     )
     parser.add_argument("--vnc-ports", default="5900-6899", help="range of console ports of simulated instances")
-    parser.add_argument("--workers", type=int, default=8, help="jobs running at once")
+    parser.add_argument("--workers", type=int, default=20, help="jobs running at once")
     parser.add_argument("--keep-jobs", type=int, default=1000, help="finished jobs kept")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds to let running jobs finish on stop")
     parser.add_argument("--name", default="libvirt-host", help="the host's cluster name in /info")

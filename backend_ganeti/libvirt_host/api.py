@@ -68,6 +68,13 @@ def _disk(data: Any, template: str) -> dict[str, Any]:
     return {"size_mb": _int(data, "size_mb", low=1, high=MAX_DISK_MB), "name": _opt_str(data, "name") or ""}
 
 
+def _disk_name(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        raise BadRequestError(f"{key} must be a disk name (letters, digits, '.', '_', '-')")
+    return value
+
+
 def _nic(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequestError("a NIC must be an object")
@@ -259,12 +266,18 @@ class Api:
             params["disk_add"] = _disk(body["disk_add"], "")
         if body.get("disk_remove") is not None:
             params["disk_remove"] = _int(body, "disk_remove", low=0, high=1024)
+        for key in ("disk_attach", "disk_detach", "disk_delete_detached"):
+            if body.get(key) is not None:
+                params[key] = _disk_name(body, key)
         if body.get("nic_add") is not None:
             params["nic_add"] = _nic(body["nic_add"])
         if body.get("nic_remove") is not None:
             params["nic_remove"] = _int(body, "nic_remove", low=0, high=1024)
         if not params:
-            raise BadRequestError("nothing to modify (vcpus, memory_mb, disk_add, disk_remove, nic_add, nic_remove)")
+            raise BadRequestError(
+                "nothing to modify (vcpus, memory_mb, disk_add, disk_remove, disk_attach, disk_detach, "
+                "disk_delete_detached, nic_add, nic_remove)"
+            )
         return self._submit(operations.OP_SET_PARAMS, name, params, [name])
 
     def grow_disk(self, request: Request) -> dict[str, int]:

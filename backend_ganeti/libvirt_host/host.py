@@ -56,6 +56,7 @@ class Host:
         self.lock = threading.RLock()
         self.records: dict[str, DomainRecord] = {}
         self.flags = store.load_node_flags()
+        self.detached = store.load_detached()
 
     # --- lookups ---------------------------------------------------------------------------
     def node(self, name: str) -> HostNode:
@@ -213,6 +214,56 @@ class Host:
             self.node(record.node).conn.defineXML(xml)
             self.sync_disk_files(record)
             self._delete_disk_files(record, list(removed_disks))
+
+    # --- detached disks (kept when a volume leaves its instance) -------------------------------
+    def detached_path(self, disk_name: str) -> Path:
+        """Where a detached file-template disk of a real node is kept."""
+        return self.disk_dir / "_detached" / f"{disk_name}.img"
+
+    def take_disk(self, record: DomainRecord, disk_name: str) -> DiskRecord:
+        """Detach disk `disk_name` from `record` (call `update` next): its file moves aside, kept."""
+        with self.lock:
+            index = next((i for i, d in enumerate(record.disks) if d.name == disk_name), None)
+            if index is None:
+                raise JobError(f"instance {record.name} has no disk named {disk_name}")
+            disk = record.disks.pop(index)
+            if not self.node(record.node).simulated and record.disk_template == "file":
+                source = Path(self.disk_path(record.name, disk))
+                target = self.detached_path(disk_name)
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if source.exists():
+                    os.replace(source, target)
+            self.detached[disk_name] = {"size_mb": disk.size_mb}
+            self.store.save_detached(self.detached)
+            return disk
+
+    def give_disk(self, record: DomainRecord, disk_name: str) -> DiskRecord:
+        """Attach the detached disk `disk_name` to `record` as its last disk (call `update` next)."""
+        with self.lock:
+            kept = self.detached.get(disk_name)
+            if kept is None:
+                raise JobError(f"no detached disk named {disk_name}")
+            if record.disk_template == "diskless":
+                raise JobError("a diskless instance cannot have disks")
+            disk = DiskRecord(size_mb=int(kept["size_mb"]), disk_id=record.next_disk_id, name=disk_name)
+            record.next_disk_id += 1
+            source = self.detached_path(disk_name)
+            if not self.node(record.node).simulated and source.exists():
+                target = Path(self.disk_path(record.name, disk))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+            record.disks.append(disk)
+            del self.detached[disk_name]
+            self.store.save_detached(self.detached)
+            return disk
+
+    def delete_detached(self, disk_name: str) -> None:
+        """Delete a detached disk and its file."""
+        with self.lock:
+            if self.detached.pop(disk_name, None) is None:
+                raise JobError(f"no detached disk named {disk_name}")
+            self.detached_path(disk_name).unlink(missing_ok=True)
+            self.store.save_detached(self.detached)
 
     def set_admin_up(self, name: str, admin_up: bool, *, building: bool | None = None) -> None:
         """Record the desired power state (and the end of a build)."""

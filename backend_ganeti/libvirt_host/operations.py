@@ -212,6 +212,15 @@ class Operations:
                 )
                 record.next_disk_id += 1
                 changes.append(f"disk/{len(record.disks) - 1} added ({added['size_mb']} MiB)")
+            if p.get("disk_detach"):
+                self.host.take_disk(record, p["disk_detach"])
+                changes.append(f"disk {p['disk_detach']} detached (kept)")
+            if p.get("disk_attach"):
+                self.host.give_disk(record, p["disk_attach"])
+                changes.append(f"disk {p['disk_attach']} attached as disk/{len(record.disks) - 1}")
+            if p.get("disk_delete_detached"):
+                self.host.delete_detached(p["disk_delete_detached"])
+                changes.append(f"detached disk {p['disk_delete_detached']} deleted")
             if "nic_remove" in p:
                 record.nics.pop(p["nic_remove"])
                 changes.append(f"nic/{p['nic_remove']} removed")

@@ -92,6 +92,9 @@ class AgentHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer
 
     daemon_threads = True
     block_on_close = False
+    # Every job watcher, web worker and the reconciler connect at once under load; with
+    # socketserver's default backlog of 5 a Unix-socket connect() then fails at once (EAGAIN).
+    request_queue_size = 256
 
     def __init__(self, path: Path, api: Api) -> None:
         """Bind `path` (mode 0600), replacing a stale socket file."""

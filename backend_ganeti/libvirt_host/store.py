@@ -6,6 +6,7 @@ Layout under the state dir (mode 0700, files 0600):
     jobs/<id>.json        JobRecord (the last `keep` finished jobs and every unfinished one)
     job-serial            the last job id handed out (ids are never reused, even after a crash)
     node-flags.json       {"node1": {"drained": true}, ...}
+    detached-disks.json   {"<disk name>": {"size_mb": N}, ...} (files under the disk dir's `_detached/`)
     cluster.json          {"uuid": ...} made on the first start
     nodes/<node>.xml      the generated test-driver node definitions (rewritten at each start)
 
@@ -109,6 +110,16 @@ class StateStore:
         """Every stored job, oldest first."""
         paths = sorted((p for p in self.jobs_dir.glob("*.json") if p.stem.isdigit()), key=lambda p: int(p.stem))
         return [JobRecord.from_dict(json.loads(path.read_text())) for path in paths]
+
+    # --- detached disks ----------------------------------------------------------------------
+    def load_detached(self) -> dict[str, dict[str, Any]]:
+        """Disks detached from their instance and kept: {disk name: {"size_mb": N}}."""
+        path = self.root / "detached-disks.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def save_detached(self, detached: dict[str, dict[str, Any]]) -> None:
+        """Persist the detached disks."""
+        atomic_write(self.root / "detached-disks.json", _dump(detached))
 
     # --- node flags and identity -----------------------------------------------------------
     def load_node_flags(self) -> dict[str, dict[str, Any]]:

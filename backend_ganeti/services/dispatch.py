@@ -32,6 +32,9 @@ class Operation(enum.StrEnum):
     ADD_DISK = "add_disk"
     REMOVE_DISK = "remove_disk"
     GROW_DISK = "grow_disk"
+    ATTACH_DISK = "attach_disk"
+    DETACH_DISK = "detach_disk"
+    DELETE_DETACHED_DISK = "delete_detached_disk"
     ADD_NIC = "add_nic"
     REMOVE_NIC = "remove_nic"
     MIGRATE = "migrate"
@@ -70,6 +73,9 @@ SUBMIT: dict[str, Submitter] = {
     Operation.ADD_DISK: lambda d, j: d.add_disk(j.target, DiskSpec(**j.params["disk"])),
     Operation.REMOVE_DISK: lambda d, j: d.remove_disk(j.target, j.params["index"]),
     Operation.GROW_DISK: lambda d, j: d.grow_disk(j.target, j.params["index"], j.params["amount_mb"]),
+    Operation.ATTACH_DISK: lambda d, j: d.attach_disk(j.target, j.params["disk_name"]),
+    Operation.DETACH_DISK: lambda d, j: d.detach_disk(j.target, j.params["disk_name"]),
+    Operation.DELETE_DETACHED_DISK: lambda d, j: d.delete_detached_disk(j.target, j.params["disk_name"]),
     Operation.ADD_NIC: lambda d, j: d.add_nic(j.target, NicSpec(**j.params["nic"])),
     Operation.REMOVE_NIC: lambda d, j: d.remove_nic(j.target, j.params["index"]),
     Operation.MIGRATE: lambda d, j: d.migrate(
@@ -89,6 +95,10 @@ def _disk_grown(info: InstanceInfo, params: dict[str, Any]) -> bool:
     return index < len(info.disks) and info.disks[index].size_mb >= params["size_before"] + params["amount_mb"]
 
 
+def _has_disk(info: InstanceInfo, disk_name: str) -> bool:
+    return any(disk.name == disk_name for disk in info.disks)
+
+
 # Given what the cluster says now (None: no such instance), did an earlier attempt already take
 # effect? Operations missing here are safe to repeat (start, stop, reboot, node operations).
 ALREADY_DONE: dict[str, Callable[[InstanceInfo | None, dict[str, Any]], bool]] = {
@@ -98,6 +108,8 @@ ALREADY_DONE: dict[str, Callable[[InstanceInfo | None, dict[str, Any]], bool]] =
     Operation.ADD_DISK: lambda info, p: info is not None and len(info.disks) > p["disk_count"],
     Operation.REMOVE_DISK: lambda info, p: info is not None and len(info.disks) < p["disk_count"],
     Operation.GROW_DISK: lambda info, p: info is not None and _disk_grown(info, p),
+    Operation.ATTACH_DISK: lambda info, p: info is not None and _has_disk(info, p["disk_name"]),
+    Operation.DETACH_DISK: lambda info, p: info is not None and not _has_disk(info, p["disk_name"]),
     Operation.ADD_NIC: lambda info, p: info is not None and len(info.nics) > p["nic_count"],
     Operation.REMOVE_NIC: lambda info, p: info is not None and len(info.nics) < p["nic_count"],
     Operation.MIGRATE: lambda info, p: info is not None and info.primary_node != p["source_node"],

@@ -13,6 +13,7 @@ jobs, each followed as a Job row of its own, have finished (`children.py`). Leas
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from datetime import timedelta
 
@@ -31,6 +32,8 @@ from backend_ganeti.services.events import SOURCE_JOB, InstanceEvent, apply_even
 from backend_ganeti.services.leases import lease_seconds, release_lease, renew_lease, take_lease
 from backend_ganeti.services.leases import stale_job_ids as stale_job_ids  # `jobs.stale_job_ids` for tasks
 from backend_ganeti.services.outcomes import Outcome, cluster_time, finish_job
+
+log = logging.getLogger(__name__)
 
 # One long-poll of the cluster (Ganeti's own wait lasts ~10 s).
 WAIT_TIMEOUT = 10.0
@@ -93,6 +96,7 @@ def _submit(job: Job, driver: ClusterDriver) -> None:
         pk=job.pk, lease_until=job.lease_until, status=Job.Status.SUBMITTING, job_id=""
     ).update(params=params)
     if not claimed:
+        log.warning("job %s: lease lost before it was submitted; this watcher stops", job.pk)
         job.refresh_from_db(fields=_REFRESH_FIELDS)
         if job.status == Job.Status.CANCELING and not job.job_id:
             finish_job(job, Outcome(JobState.CANCELED, error="canceled before it reached the cluster"))
@@ -144,6 +148,7 @@ def _already_done(job: Job, driver: ClusterDriver, *, first_attempt: bool) -> bo
 
 def _retry_later(job: Job, attempts: int, exc: RapiError) -> None:
     """The cluster could not take the job now: give it back for a later resume, or fail it at last."""
+    log.warning("job %s: cluster %s could not take it (attempt %s: %s)", job.pk, job.cluster, attempts, exc)
     if isinstance(exc, ClusterUnreachable):
         mark_unreachable(job.cluster, exc)
     if attempts >= MAX_SUBMIT_ATTEMPTS:
@@ -203,10 +208,15 @@ def follow_job(job: Job) -> Job:
     try:
         _follow(job, driver)
     except ClusterUnreachable as exc:
+        log.warning(
+            "job %s: cluster %s stopped answering (%s); given back for a later resume", job.pk, job.cluster, exc
+        )
         mark_unreachable(job.cluster, exc)
         release_lease(job)
-    except RapiError:
-        release_lease(job)  # a busy or failing-over master: a later resume tries again
+    except RapiError as exc:
+        # A busy or failing-over master: a later resume tries again.
+        log.warning("job %s: cluster %s answered %s; given back for a later resume", job.pk, job.cluster, exc)
+        release_lease(job)
     finally:
         driver.close()
     return job
@@ -228,6 +238,7 @@ def _follow(job: Job, driver: ClusterDriver, *, holder: Job | None = None) -> No
             return
         kept = _record(job, status) if status != previous else renew_lease(job)
         if not kept or (holder is not None and not renew_lease(holder)):
+            log.warning("job %s: another watcher holds it now; this one stops", job.pk)
             return
         previous = status
 

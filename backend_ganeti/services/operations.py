@@ -266,6 +266,52 @@ def grow_disk(instance: Instance, index: int, amount_mb: int, *, actor: Any) -> 
     return _instance_op(instance, Operation.GROW_DISK, "grow_disk", params, actor=actor)
 
 
+def _disk_name(disk_name: str) -> str:
+    if not isinstance(disk_name, str) or not disk_name or len(disk_name) > 128:
+        raise ValidationFailed("A disk name of 1 to 128 characters is required.")
+    return disk_name
+
+
+def _named(row: Instance, disk_name: str) -> bool:
+    return any(disk.get("name") == disk_name for disk in row.disks)
+
+
+def attach_disk(instance: Instance, disk_name: str, *, actor: Any) -> Job:
+    """Attach the detached disk `disk_name` (kept on the instance's cluster) as the last disk."""
+    _disk_name(disk_name)
+
+    def params(row: Instance) -> dict[str, Any]:
+        if _named(row, disk_name):
+            raise InvalidState(f"Instance {row.name} has a disk named {disk_name} already.")
+        return {"disk_name": disk_name, "disk_count": len(row.disks)}
+
+    return _instance_op(instance, Operation.ATTACH_DISK, "attach_disk", params, actor=actor)
+
+
+def detach_disk(instance: Instance, disk_name: str, *, actor: Any) -> Job:
+    """Detach the disk `disk_name`: the cluster keeps it and its data, attached to no instance."""
+    _disk_name(disk_name)
+
+    def params(row: Instance) -> dict[str, Any]:
+        if not _named(row, disk_name):
+            raise NotFound(f"Instance {row.name} has no disk named {disk_name}.")
+        return {"disk_name": disk_name, "disk_count": len(row.disks)}
+
+    return _instance_op(instance, Operation.DETACH_DISK, "detach_disk", params, actor=actor)
+
+
+def delete_detached_disk(instance: Instance, disk_name: str, *, actor: Any) -> Job:
+    """Delete the detached disk `disk_name` and its data, through `instance` (same cluster)."""
+    _disk_name(disk_name)
+
+    def params(row: Instance) -> dict[str, Any]:
+        if _named(row, disk_name):
+            raise InvalidState(f"Disk {disk_name} is attached to instance {row.name}; detach or remove it instead.")
+        return {"disk_name": disk_name}
+
+    return _instance_op(instance, Operation.DELETE_DETACHED_DISK, "delete_detached_disk", params, actor=actor)
+
+
 def add_nic(instance: Instance, nic: NicSpec, *, actor: Any) -> Job:
     """Attach a NIC."""
     spec = {"mac": nic.mac, "ip": nic.ip, "network": nic.network, "link": nic.link, "name": nic.name}

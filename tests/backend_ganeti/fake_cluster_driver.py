@@ -140,6 +140,15 @@ class FakeDriver:
     def grow_disk(self, name: str, index: int, amount_mb: int) -> str:
         raise NotImplementedError
 
+    def attach_disk(self, name: str, disk_name: str) -> str:
+        raise NotImplementedError
+
+    def detach_disk(self, name: str, disk_name: str) -> str:
+        raise NotImplementedError
+
+    def delete_detached_disk(self, name: str, disk_name: str) -> str:
+        raise NotImplementedError
+
     def add_nic(self, name: str, nic: NicSpec) -> str:
         raise NotImplementedError
 

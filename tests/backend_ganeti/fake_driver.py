@@ -79,6 +79,7 @@ class FakeCluster:
         self.node_names = list(nodes)
         self.drained: set[str] = set()
         self.vms: dict[str, InstanceInfo] = {}
+        self.detached: dict[str, DiskInfo] = {}  # disks kept by the cluster, attached to nothing
         self.jobs: dict[str, FakeJob] = {}
         self.calls: list[tuple] = []
         self.clock = 1_700_000_000.0
@@ -289,6 +290,28 @@ class FakeCluster:
     def remove_disk(self, name: str, index: int) -> str:
         disks = lambda: tuple(d for i, d in enumerate(self.vms[name].disks) if i != index)  # noqa: E731
         return self._submit("remove_disk", name, lambda: self._update(name, disks=disks()))
+
+    def attach_disk(self, name: str, disk_name: str) -> str:
+        def attach() -> None:
+            disk = self.detached.pop(disk_name)
+            self._update(name, disks=(*self.vms[name].disks, disk))
+
+        def check() -> None:
+            if disk_name not in self.detached:
+                raise NotFound(404, f"Lookup of disk '{disk_name}' failed", cluster=self.name)
+
+        return self._submit("attach_disk", name, attach, prepare=check)
+
+    def detach_disk(self, name: str, disk_name: str) -> str:
+        def detach() -> None:
+            disks = self.vms[name].disks
+            self.detached[disk_name] = next(d for d in disks if d.name == disk_name)
+            self._update(name, disks=tuple(d for d in disks if d.name != disk_name))
+
+        return self._submit("detach_disk", name, detach)
+
+    def delete_detached_disk(self, name: str, disk_name: str) -> str:
+        return self._submit("delete_detached_disk", name, lambda: self.detached.pop(disk_name, None))
 
     def grow_disk(self, name: str, index: int, amount_mb: int) -> str:
 
