@@ -41,6 +41,10 @@ CSRF_TRUSTED_ORIGINS = env.list("PORTAL_CSRF_TRUSTED_ORIGINS", default=[])
 # Base URL written into the service catalog; empty = derived from each request's host.
 PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="").rstrip("/")
 PORTAL_REGION = env.str("PORTAL_REGION", default="RegionOne")
+# Where browsers reach the console proxy (`manage.py console_proxy`): a ws(s):// URL, or empty =
+# the page's host name on PORTAL_CONSOLE_PORT (docs/compute.md, "Consoles").
+PORTAL_CONSOLE_URL = env.str("PORTAL_CONSOLE_URL", default="").rstrip("/")
+PORTAL_CONSOLE_PORT = env.int("PORTAL_CONSOLE_PORT", default=6080)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -62,6 +66,7 @@ INSTALLED_APPS = [
     "compute",
     "compute.image",
     "compute.network",
+    "compute.volume",
     "objectstore",
     "backend_ganeti",
 ]
@@ -210,6 +215,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for new messages (kombu's default is 1 s, which every
+        # enqueued task would wait on average half of).
+        "polling_interval": env.float("PORTAL_BROKER_POLL_SECONDS", default=0.1),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
@@ -219,6 +227,8 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=f"file://{DATA_
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Keep our JSON logging (with request ids) in worker and beat processes too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Object store reads hash every block ("always") or only blocks changed since verified (docs/objectstore.md).
+OBJECTSTORE_VERIFY_READS = env.str("OBJECTSTORE_VERIFY_READS", default="changed")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "resolve-pending-commissions": {
@@ -228,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
     "identity-prune-revocations": {"task": "identity.tasks.prune_revocations", "schedule": 3600.0},
     "objectstore-purge-expired": {"task": "objectstore.tasks.purge_expired_objects", "schedule": 300.0},
     "objectstore-collect-garbage": {"task": "objectstore.tasks.collect_garbage", "schedule": 3600.0},
+    "objectstore-scrub": {"task": "objectstore.tasks.scrub_blocks", "schedule": 3600.0, "kwargs": {"limit": 1000}},
     # Re-enqueue jobs whose watcher died (a killed worker loses nothing), and compare clusters with the DB.
     "backend-resume-jobs": {"task": "backend_ganeti.tasks.resume_jobs", "schedule": 30.0},
     "backend-refresh-clusters": {"task": "backend_ganeti.tasks.refresh_clusters", "schedule": 60.0},

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("network", include("compute.network.api.urls")),
     path("image", include("compute.image.api.urls")),
+    path("volume", include("compute.volume.api.urls")),
     path("compute", include("compute.api.urls")),
     path("", include("objectstore.api.urls")),
     path("", include("portal.ui.urls")),

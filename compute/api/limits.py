@@ -51,8 +51,7 @@ class QuotaSetView(QuotaBase):
     """`GET|PUT|DELETE /os-quota-sets/{project_id}`."""
 
     def get(self, request: Request, project_id: str) -> Response:
-        """The project's limits."""
-        self._no_user(request)
+        """The project's limits; with `?user_id=` the same (no per-user limits exist, so a user's are the project's)."""
         return Response({"quota_set": quota_sets.quota_set(self.project(project_id), network=self.network)})
 
     def put(self, request: Request, project_id: str) -> Response:

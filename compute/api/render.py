@@ -24,6 +24,7 @@ from compute.models import ServerTag
 from compute.network.models import Network
 from compute.network.services.binding import floating_ips_for_ports, ports_for_servers
 from compute.services.states import POWER_CODES, PROGRESS_STATUSES, status_of
+from compute.volume.services.listing import attached_volumes
 from identity.tokens import TokenContext
 
 FAULT_STATUSES = frozenset({"ERROR", "DELETED"})
@@ -106,6 +107,7 @@ class ServerRenderer:
         ids = [str(r.id) for r in rows]
         self.addresses = addresses_for(ids) if rows else {}
         self.tags = tags_for([r.id for r in rows]) if rows and self.with_tags else {}
+        self.volumes = attached_volumes([r.id for r in rows]) if rows else {}
 
     def _host_id(self, project_id: str, host: str) -> str:
         """Nova's hostId: sha224(project id + host), the same for a project's servers on one host."""
@@ -184,7 +186,8 @@ class ServerRenderer:
         """The full view of GET /servers/{id} and /servers/detail."""
         body = self.base(row)
         body["key_name"] = row.key_name
-        body["security_groups"] = [{"name": name} for name in row.security_groups]
+        if row.security_groups:  # Nova leaves the key out for a server without groups
+            body["security_groups"] = [{"name": name} for name in row.security_groups]
         body["config_drive"] = row.config_drive
         body["OS-EXT-AZ:availability_zone"] = row.availability_zone
         body["OS-EXT-STS:vm_state"] = row.vm_state
@@ -192,7 +195,10 @@ class ServerRenderer:
         body["OS-EXT-STS:power_state"] = POWER_CODES.get(row.power_state, 0)
         body["OS-SRV-USG:launched_at"] = iso_usec(row.launched_at)
         body["OS-SRV-USG:terminated_at"] = iso_usec(row.terminated_at)
-        body["os-extended-volumes:volumes_attached"] = []
+        body["os-extended-volumes:volumes_attached"] = [
+            {"id": vid, "delete_on_termination": False} if self.extended else {"id": vid}
+            for vid in self.volumes.get(str(row.id), [])
+        ]
         if self.admin:
             body.update(self._admin(row))
         return body

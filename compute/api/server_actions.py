@@ -2,7 +2,8 @@
 
 ACTIONS maps each action name to its handler (an explicit table, no name lookup): os-start,
 os-stop, reboot, resize, confirmResize, revertResize, createImage (409: not supported by the
-cluster backend yet), os-getVNCConsole (2.1-2.5), lock, unlock.
+cluster backend yet), os-getVNCConsole (2.1-2.5), lock, unlock, addSecurityGroup,
+removeSecurityGroup.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from compute.api import validation as check
 from compute.api.base import NovaView, body_of, entity, no_content
 from compute.api.servers import _fetch
 from compute.models import Server
-from compute.services import actions
+from compute.services import actions, server_data
 from identity.api.keystone.render import base_url
 from portal.errors import NotFound, ValidationFailed
 
@@ -25,7 +26,8 @@ VNC_TYPES = ("novnc", "xvpvnc")
 
 
 def _null(name: str, args: Any) -> None:
-    if args is not None:
+    """Actions without arguments take null or an empty object (tempest's clients send `{}`, as Nova accepts)."""
+    if args is not None and args != {}:
         raise check.invalid(name, args, f"{args!r} is not of type 'null'")
 
 
@@ -85,6 +87,22 @@ def _create_image(view: ServerActionView, server: Server, args: Any) -> Response
     return no_content(202)  # not reached: the service refuses (409)
 
 
+def _security_group(add: bool) -> Handler:
+    """addSecurityGroup / removeSecurityGroup: `{"name": <group name or id>}`."""
+    action = "addSecurityGroup" if add else "removeSecurityGroup"
+
+    def handle(view: ServerActionView, server: Server, args: Any) -> Response:
+        if not isinstance(args, dict) or set(args) != {"name"}:
+            raise check.invalid(action, args, "'name' is a required property")
+        name = args["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise check.invalid("name", name, "It must be a security group name or id")
+        server_data.change_security_group(server, name, add=add, is_admin=view.ctx().is_admin, actor=view.actor)
+        return no_content(202)
+
+    return handle
+
+
 def _vnc(view: ServerActionView, server: Server, args: Any) -> Response:
     if view.v("remote_consoles"):
         raise NotFound("The resource could not be found.")
@@ -118,6 +136,8 @@ ACTIONS: dict[str, Handler] = {
     "os-getVNCConsole": _vnc,
     "lock": _lock,
     "unlock": _unlock,
+    "addSecurityGroup": _security_group(add=True),
+    "removeSecurityGroup": _security_group(add=False),
 }
 
 
@@ -125,15 +145,16 @@ class ServerActionView(NovaView):
     """`POST /servers/{id}/action`."""
 
     def post(self, request: Request, server_id: str) -> Response:
-        """Run one action on a server."""
+        """Run one action on a server (a missing or foreign server is a 404 whatever the action, as in Nova)."""
         data = body_of(request)
+        server = _fetch(self, server_id)
         if len(data) != 1:
             raise ValidationFailed(f"There is no such action: {', '.join(map(str, data)) or 'None'}")
         name, args = next(iter(data.items()))
         handler = ACTIONS.get(name)
         if handler is None:
             raise ValidationFailed(f"There is no such action: {name}")
-        return handler(self, _fetch(self, server_id), args)
+        return handler(self, server, args)
 
 
 class RemoteConsolesView(NovaView):

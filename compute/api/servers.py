@@ -79,7 +79,8 @@ class ServerList(NovaView):
             project_id=params.get("project_id") or params.get("tenant_id"),
             deleted=check.boolean("deleted", deleted) if deleted is not None and ctx.is_admin else None,
             sort=sort,
-            limit=min(limit or MAX_LIMIT, MAX_LIMIT),
+            # Nova's servers list takes limit=0 literally (an empty page), unlike its offset-paged lists.
+            limit=MAX_LIMIT if limit is None else min(limit, MAX_LIMIT),
             marker=marker,
             **admin,
         )

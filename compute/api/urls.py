@@ -19,6 +19,7 @@ from compute.api import (
     server_meta,
     servers,
     versions,
+    volume_attachments,
 )
 from compute.api.base import NovaView
 from portal.errors import NotFound
@@ -30,7 +31,7 @@ SEGMENT = "[^/]+"
 def route(pattern: str, view: type, name: str) -> URLPattern:
     """A route for `pattern` ({name} segments become named groups), with or without a trailing slash."""
     regex = pattern
-    for group in ("server_id", "flavor_id", "key", "name", "tag", "network", "project_id"):
+    for group in ("server_id", "flavor_id", "key", "name", "tag", "network", "project_id", "volume_id"):
         regex = regex.replace("{" + group + "}", f"(?P<{group}>{SEGMENT})")
     return re_path(rf"^{regex}/?$", view.as_view(), name=f"nova-{name}")
 
@@ -62,6 +63,8 @@ urlpatterns = [
     route(f"{SERVER}/tags/{{tag}}", server_meta.TagView, "server-tag"),
     route(f"{SERVER}/ips", server_meta.IpsView, "server-ips"),
     route(f"{SERVER}/ips/{{network}}", server_meta.IpsNetworkView, "server-ips-network"),
+    route(f"{SERVER}/os-volume_attachments", volume_attachments.VolumeAttachmentsView, "volume-attachments"),
+    route(f"{SERVER}/os-volume_attachments/{{volume_id}}", volume_attachments.VolumeAttachmentView, "volume-attach"),
     route(f"{V}/flavors", flavors.FlavorsView, "flavors"),
     route(f"{V}/flavors/detail", flavors.FlavorsDetailView, "flavors-detail"),
     route(FLAVOR, flavors.FlavorView, "flavor"),

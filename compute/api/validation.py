@@ -103,14 +103,14 @@ def metadata(field: str, value: Any) -> dict[str, str]:
 
 
 def ip(field: str, value: Any, *, version: int) -> str:
-    """An IPv4 or IPv6 address."""
+    """An IPv4 or IPv6 address, in its canonical form (RFC 5952 for IPv6, as Nova stores it)."""
     try:
         address = ipaddress.ip_address(value) if isinstance(value, str) else None
     except ValueError:
         address = None
     if address is None or address.version != version:
         raise invalid(field, value, f"{value!r} is not a 'ipv{version}'")
-    return str(value)
+    return str(address)
 
 
 def uuid_string(field: str, value: Any) -> str:

@@ -60,6 +60,9 @@ def apply_instance(server_id: uuid.UUID, instance_pk: int) -> Server | None:
         return server
     if server.delete_requested:
         request_destroy(server, actor=None)
+        if server.task_state is None:  # the delete failed (a volume could not be detached): ERROR stays
+            server.save()
+            return server
     busy = Job.objects.filter(instance_id=instance_pk, status__in=UNFINISHED_JOB_STATUSES).exists()
     if busy:
         if instance.progress is not None and server.vm_state == VmState.BUILDING:

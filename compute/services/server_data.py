@@ -1,5 +1,5 @@
 """What users change on a server without touching its cluster: name, description, access IPs,
-metadata (at most METADATA_LIMIT items) and tags (at most TAG_LIMIT)."""
+metadata (at most METADATA_LIMIT items), tags (at most TAG_LIMIT) and its ports' security groups."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from compute.models import Server, ServerTag
+from compute.network.services.binding import change_server_security_group
 from compute.services.servers import lock_server
 from compute.services.states import Action, check
 from portal import audit
@@ -32,6 +33,21 @@ def update_server(server: Server, changes: dict[str, Any], *, actor: Any) -> Ser
     row.save()
     audit.record(actor, "server.update", row, detail={k: v for k, v in changes.items() if k != "description"})
     return row
+
+
+@transaction.atomic
+def change_security_group(server: Server, group: str, *, add: bool, is_admin: bool, actor: Any) -> None:
+    """Nova's addSecurityGroup / removeSecurityGroup: the group (name or id) joins or leaves every
+    port of the server (compute.network's binding interface); the server lists the groups it has."""
+    row = lock_server(server)
+    check(Action.SECURITY_GROUPS, row, is_admin=is_admin)
+    name = change_server_security_group(project=row.project, server_id=str(row.pk), group=group, add=add, actor=actor)
+    names = [n for n in row.security_groups if n != name]
+    row.security_groups = [*names, name] if add else names
+    row.updated_at = timezone.now()
+    row.save(update_fields=["security_groups", "updated_at"])
+    verb = "server.add_security_group" if add else "server.remove_security_group"
+    audit.record(actor, verb, row, detail={"security_group": name})
 
 
 def _check_count(count: int) -> None:

@@ -29,6 +29,7 @@ from compute.models import Flavor, Keypair, Server, ServerQuerySet
 from compute.network.services.binding import PortBinding, allocate_server_ports, release_server_ports
 from compute.services import charges, flavors, zones
 from compute.services.states import Action, PowerState, TaskState, VmState, check
+from compute.volume.services import server_delete
 from identity.models import Project
 from identity.tokens import TokenContext
 from portal import audit
@@ -199,7 +200,13 @@ def _create_one(
     server.set_flavor(flavor.snapshot())
     server.save(force_insert=True)
     try:
-        bindings = allocate_server_ports(project=project, user=actor, server_id=str(server.pk), requests=req.networks)
+        bindings = allocate_server_ports(
+            project=project,
+            user=actor,
+            server_id=str(server.pk),
+            requests=req.networks,
+            security_groups=req.security_groups,
+        )
     except NotFound as exc:
         raise ValidationFailed(exc.message) from None  # Nova: an unknown network or port is a 400
     try:
@@ -290,9 +297,19 @@ def finish_delete(server: Server, *, actor: Any) -> None:
     audit.record(actor, "server.deleted", server, detail={"cluster": server.host})
 
 
-def request_destroy(server: Server, *, actor: Any) -> bool:
+def request_destroy(server: Server, *, actor: Any, retry: bool = False) -> bool:
     """Ask the backend to destroy the server's instance; False when it cannot take it yet (its
-    create has not reached the cluster, or a destroy is queued): `delete_requested` then says so."""
+    create has not reached the cluster, a destroy is queued, or its volumes are being detached
+    first: Ganeti would remove their disks): `delete_requested` then says so. A volume the cluster
+    refuses to detach fails the delete (ERROR, fault); `retry` (the request itself) tries again."""
+    release = server_delete.release_volumes(server, retry=retry, actor=actor)
+    if release.failure:
+        server.vm_state, server.task_state, server.delete_requested = VmState.ERROR, None, False
+        set_fault(server, f"Delete failed: {release.failure}")
+        return False
+    if release.waiting:
+        server.delete_requested = True
+        return False
     try:
         operations.destroy_instance(server.instance, actor=actor)
     except InvalidState:
@@ -318,6 +335,6 @@ def delete_server(server: Server, *, is_admin: bool, actor: Any) -> None:
         finish_delete(row, actor=actor)
         return
     row.task_state = rule.task
-    request_destroy(row, actor=actor)
+    request_destroy(row, actor=actor, retry=True)
     row.updated_at = timezone.now()
     row.save()

@@ -79,6 +79,7 @@ class Action(enum.StrEnum):
     CONSOLE = "get_vnc_console"
     METADATA = "update metadata"
     TAGS = "update tags"
+    SECURITY_GROUPS = "update security groups"
     LOCK = "lock"
     UNLOCK = "unlock"
     DELETE = "delete"
@@ -123,6 +124,8 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.CONSOLE: Rule("get_vnc_console", frozenset({V.ACTIVE}), ANY, needs_host=True, honours_lock=False),
     Action.METADATA: Rule("update metadata", RUNNING_OR_OFF, ANY),
     Action.TAGS: Rule("update", RUNNING_OR_OFF, ANY, honours_lock=False),
+    # Nova changes the ports' groups in Neutron whatever the server does, lock or not.
+    Action.SECURITY_GROUPS: Rule("update security groups", ANY, ANY, honours_lock=False),
     Action.LOCK: Rule("lock", ANY, ANY, honours_lock=False),
     Action.UNLOCK: Rule("unlock", ANY, ANY, honours_lock=False),
     Action.DELETE: Rule("delete", ANY, ANY, T.DELETING),

@@ -75,6 +75,8 @@ def probes(victim) -> list[Probe]:
         {"createImage": {"name": "x"}},
         {"lock": None},
         {"unlock": None},
+        {"addSecurityGroup": {"name": "default"}},
+        {"removeSecurityGroup": {"name": "default"}},
     ]
     urls += [("POST", f"{server}/action", body) for body in actions]
     return [Probe(method, url, body, HEADERS) for method, url, body in urls]

@@ -33,6 +33,15 @@ def test_quota_set_reads_ledger_and_admin_sets_and_resets_it(nova, admin_nova, p
     assert nova.get(path).json()["quota_set"]["cores"] == 20
 
 
+def test_quota_set_for_a_user_shows_project_limits_but_cannot_be_set_when_user_id_given(
+    nova, admin_nova, project, member
+):
+    path = f"/os-quota-sets/{project.pk}?user_id={member.pk}"
+    body = nova.get(path).json()["quota_set"]
+    assert (body["id"], body["instances"], body["cores"]) == (project.pk, 10, 20)
+    assert admin_nova.put(path, {"quota_set": {"instances": 3}}).status_code == 400
+
+
 def test_quota_detail_shows_in_use_and_reserved(nova, project, booted):
     detail = nova.get(f"/os-quota-sets/{project.pk}/detail").json()["quota_set"]
     assert detail["instances"] == {"limit": 10, "in_use": 1, "reserved": 0}

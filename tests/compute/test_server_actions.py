@@ -241,7 +241,8 @@ def test_create_image_is_409_not_supported_when_server_active(nova, booted):
 @pytest.mark.parametrize(
     "body",
     [
-        {"os-start": {}},
+        {"os-start": {"x": 1}},
+        {"lock": []},
         {"reboot": {}},
         {"reboot": {"type": "MEDIUM"}},
         {"resize": "2"},
@@ -256,9 +257,53 @@ def test_action_is_400_when_body_is_malformed(nova, booted, body):
     assert nova.post(f"/servers/{booted['id']}/action", body).status_code == 400
 
 
+@pytest.mark.parametrize("args", [None, {}])
+def test_argumentless_actions_are_accepted_when_args_are_null_or_empty_object(nova, booted, run_jobs, args):
+    sid = booted["id"]
+    assert nova.action(sid, "lock", args).status_code == 202
+    assert nova.action(sid, "unlock", args).status_code == 202
+    assert nova.action(sid, "os-stop", args).status_code == 202
+    run_jobs()
+    assert nova.action(sid, "os-start", args).status_code == 202
+    run_jobs()
+    assert nova.action(sid, "resize", {"flavorRef": "2"}).status_code == 202
+    run_jobs()
+    assert nova.show(sid)["status"] == "VERIFY_RESIZE"
+    assert nova.action(sid, "revertResize", args).status_code == 202
+    run_jobs()
+    assert nova.action(sid, "resize", {"flavorRef": "2"}).status_code == 202
+    run_jobs()
+    assert nova.action(sid, "confirmResize", args).status_code == 204
+
+
+def test_security_groups_leave_and_join_server_ports_when_removed_and_added(nova, booted):
+    sid = booted["id"]
+    port = Port.objects.get(device_id=sid)
+    assert list(port.security_groups.values_list("name", flat=True)) == ["default"]
+    assert nova.action(sid, "removeSecurityGroup", {"name": "default"}).status_code == 202
+    assert "security_groups" not in nova.show(sid) and not port.security_groups.exists()
+    response = nova.action(sid, "removeSecurityGroup", {"name": "default"})
+    assert response.status_code == 400 and "not associated" in fault(response)["message"]
+    assert nova.action(sid, "addSecurityGroup", {"name": "default"}).status_code == 202
+    assert nova.show(sid)["security_groups"] == [{"name": "default"}]
+    assert list(port.security_groups.values_list("name", flat=True)) == ["default"]
+    assert nova.action(sid, "addSecurityGroup", {"name": "default"}).status_code == 400
+    assert nova.action(sid, "addSecurityGroup", {"name": "no-such-group"}).status_code == 404
+    assert nova.action(sid, "addSecurityGroup", {"nom": "default"}).status_code == 400
+
+
 def test_action_is_404_for_unknown_or_malformed_server_id(nova, db):
     for server_id in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
         assert nova.action(server_id, "os-start").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["os-start", "forceDelete", "restore", "os-getConsoleOutput", "rebuild"])
+def test_action_is_404_when_server_missing_even_if_action_not_served(nova, db, action):
+    assert nova.action("00000000-0000-0000-0000-000000000000", action, {}).status_code == 404
+
+
+def test_action_not_served_is_400_when_server_exists(nova, booted):
+    assert nova.action(booted["id"], "forceDelete").status_code == 400
 
 
 def test_reader_cannot_act_but_can_read(reader_nova, booted):

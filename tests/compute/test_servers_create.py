@@ -230,3 +230,26 @@ def test_boot_refused_for_reader_with_403(reader_nova, image, flavors, cluster):
 def test_boot_refuses_non_object_body_with_400(nova):
     for body in ([], "x", {"server": []}, {"server": None}, {"servers": {}}):
         assert nova.post("/servers", body).status_code == 400
+
+
+def test_boot_and_update_store_access_ips_canonically_when_written_long_form(
+    nova, image, flavors, cluster, inline_jobs
+):
+    long_v6 = "0000:0000:0000:0000:0000:babe:220.12.22.2"
+    created = nova.boot(image, "1", accessIPv4="1.1.1.1", accessIPv6=long_v6)
+    server = nova.show(created["id"])
+    assert (server["accessIPv4"], server["accessIPv6"]) == ("1.1.1.1", "::babe:dc0c:1602")
+    response = nova.put(f"/servers/{created['id']}", {"server": {"accessIPv6": "2001:0DB8:0000::0001"}})
+    assert response.status_code == 200
+    assert nova.show(created["id"])["accessIPv6"] == "2001:db8::1"
+
+
+def test_boot_is_400_and_leaves_nothing_when_security_group_unknown(
+    nova, image, flavors, network, cluster, inline_jobs
+):
+    body = {"name": "vm", "imageRef": image, "flavorRef": "1", "networks": [{"uuid": network}]}
+    body["security_groups"] = [{"name": "no-such-group"}]
+    response = nova.post("/servers", {"server": body})
+    assert response.status_code == 400
+    assert fault(response)["message"] == "Security group no-such-group not found."
+    assert not Server.objects.exists() and not Port.objects.exists()

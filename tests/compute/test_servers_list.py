@@ -61,6 +61,14 @@ def test_list_orders_newest_first_and_pages_with_links_when_limit_given(nova, pr
     assert names(third) == ["srv-000"] and "servers_links" not in third.json()
 
 
+def test_list_is_empty_without_links_when_limit_is_zero(nova, project):
+    make_servers(project, 3)
+    for path in ("/servers?limit=0", "/servers/detail?limit=0"):
+        response = nova.get(path)
+        assert names(response) == [] and "servers_links" not in response.json()
+    assert len(names(nova.get("/servers"))) == 3
+
+
 def test_list_pages_by_sort_key_when_names_repeat(nova, project):
     make_servers(project, 4, name="same")
     seen = []

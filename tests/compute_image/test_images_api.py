@@ -145,6 +145,14 @@ def test_show_answers_404_when_id_unknown_or_malformed(glance):
     assert glance.get("/images/%00").status_code in (400, 404)
 
 
+def test_show_and_delete_answer_404_in_glance_shape_when_image_id_empty(glance):
+    glance.create()
+    for response in (glance.get("/images/"), glance.delete("/images/"), glance.get("/no-such-thing")):
+        assert response.status_code == 404
+        assert response.json()["message"] == "The resource could not be found."
+    assert glance.get("/images").status_code == 200
+
+
 def test_show_accepts_upper_case_id_when_given(glance):
     image = glance.create()
     assert glance.get(f"/images/{image['id'].upper()}").json()["id"] == image["id"]

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from compute.network.models import FloatingIP, Network, Port, Status
-from compute.network.services import binding, floating_ips, topology
+from compute.network.services import binding, floating_ips, security_groups, topology
 from compute.network.services.binding import PortBinding
 from compute.network.services.networks import NetworkSpec, create_network
 from compute.network.services.ports import PortSpec, create_port
@@ -41,6 +41,35 @@ def test_network_request_creates_a_bound_server_port_when_given_a_uuid(project, 
     )
     subnet_id = str(net.subnets.get().pk)
     assert nic == PortBinding(str(port.pk), str(net.pk), port.mac_address, ((subnet_id, "10.0.0.2"),), "default")
+
+
+def test_server_ports_get_named_security_groups_when_names_or_ids_given(project, member, net):
+    web = security_groups.create_security_group(project, name="web", actor=member)
+    requests = [{"uuid": str(net.pk)}]
+    (nic,) = binding.allocate_server_ports(
+        project=project, user=member, server_id="srv-1", requests=requests, security_groups=("web", "default")
+    )
+    names = set(Port.objects.get(pk=nic.port_id).security_groups.values_list("name", flat=True))
+    assert names == {"web", "default"}
+    (nic,) = binding.allocate_server_ports(
+        project=project, user=member, server_id="srv-2", requests=requests, security_groups=(str(web.pk),)
+    )
+    assert list(Port.objects.get(pk=nic.port_id).security_groups.values_list("name", flat=True)) == ["web"]
+
+
+def test_unknown_or_ambiguous_security_group_is_refused_and_leaves_no_port_when_named(project, member, net):
+    requests = [{"uuid": str(net.pk)}]
+    with pytest.raises(ValidationFailed, match="Security group nope not found"):
+        binding.allocate_server_ports(
+            project=project, user=member, server_id="srv-1", requests=requests, security_groups=("nope",)
+        )
+    security_groups.create_security_group(project, name="twin", actor=member)
+    security_groups.create_security_group(project, name="twin", actor=member)
+    with pytest.raises(Conflict):
+        binding.allocate_server_ports(
+            project=project, user=member, server_id="srv-1", requests=requests, security_groups=("twin",)
+        )
+    assert not Port.objects.filter(device_id="srv-1").exists()
 
 
 def test_fixed_ip_is_honoured_then_409_when_requested_twice(project, member, net):
@@ -143,3 +172,21 @@ def test_floating_ips_for_ports_pairs_fixed_and_floating_addresses_when_associat
     floating_ips.create_floating_ip(project, public, actor=member, port=Port.objects.get(pk=nic.port_id))
     assert binding.floating_ips_for_ports([nic.port_id]) == {nic.port_id: [("10.0.0.2", "203.0.113.2")]}
     assert FloatingIP.objects.count() == 1
+
+
+def test_server_security_group_change_updates_every_port_when_server_has_several(project, member, net):
+    allocate(project, member, [{"uuid": str(net.pk)}, {"uuid": str(net.pk)}])
+    security_groups.create_security_group(project, name="web", actor=member)
+    change = binding.change_server_security_group
+    assert change(project=project, server_id="srv-1", group="web", add=True, actor=member) == "web"
+    for port in Port.objects.filter(device_id="srv-1"):
+        assert set(port.security_groups.values_list("name", flat=True)) == {"default", "web"}
+    change(project=project, server_id="srv-1", group="default", add=False, actor=member)
+    for port in Port.objects.filter(device_id="srv-1"):
+        assert list(port.security_groups.values_list("name", flat=True)) == ["web"]
+    with pytest.raises(ValidationFailed, match="not associated"):
+        change(project=project, server_id="srv-1", group="default", add=False, actor=member)
+    with pytest.raises(NotFound):
+        change(project=project, server_id="srv-1", group="nope", add=True, actor=member)
+    with pytest.raises(ValidationFailed, match="no network interfaces"):
+        change(project=project, server_id="srv-without-ports", group="web", add=True, actor=member)

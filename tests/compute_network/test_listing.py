@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.compute_network.helpers import V2, fault, make_network
+from tests.compute_network.helpers import V2, fault, make_network, make_port, make_subnet
 
 
 @pytest.fixture
@@ -26,6 +26,23 @@ def test_list_filters_by_name_and_repeated_ids_when_given(member_api, nets):
     assert names(member_api, query) == ["alpha", "delta"]
     assert names(member_api, "id=not-a-uuid") == []
     assert names(member_api, "shared=false&sort_key=name&sort_dir=desc")[:2] == ["echo", "delta"]
+
+
+def test_show_projects_on_fields_when_requested(member_api, nets):
+    net = nets[0]
+    sub = make_subnet(member_api, net["id"])
+    port = make_port(member_api, net["id"])
+    group = member_api.get(f"{V2}/security-groups").json()["security_groups"][0]
+    for path, key, ident in (
+        ("networks", "network", net["id"]),
+        ("subnets", "subnet", sub["id"]),
+        ("ports", "port", port["id"]),
+        ("security-groups", "security_group", group["id"]),
+        ("security-group-rules", "security_group_rule", group["security_group_rules"][0]["id"]),
+    ):
+        shown = member_api.get(f"{V2}/{path}/{ident}?fields=id&fields=name,description").json()[key]
+        assert set(shown) == ({"id", "description"} if key == "security_group_rule" else {"id", "name", "description"})
+        assert len(member_api.get(f"{V2}/{path}/{ident}").json()[key]) > 3
 
 
 def test_list_is_400_when_a_boolean_filter_is_not_boolean(member_api, nets):

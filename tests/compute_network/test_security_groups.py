@@ -101,6 +101,13 @@ def test_rule_with_both_remotes_is_400_when_given(member_api):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("remote", ["bad_group_id", "3f0c1b0e-1d2c-4b5a-9e8f-7a6b5c4d3e2f"])
+def test_rule_is_404_when_remote_group_missing_or_malformed(member_api, remote):
+    response = add_rule(member_api, group(member_api)["id"], protocol="tcp", remote_group_id=remote)
+    assert response.status_code == 404, response.content
+    assert fault(response)["type"] == "SecurityGroupNotFound"
+
+
 def test_duplicate_rule_is_409_when_prefix_differs_only_in_host_bits(member_api):
     web = group(member_api)
     first = add_rule(member_api, web["id"], protocol="tcp", port_range_min=80, port_range_max=80,

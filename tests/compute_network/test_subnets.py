@@ -170,6 +170,19 @@ def test_subnet_delete_is_409_while_a_port_has_an_address_in_it(member_api, net)
     assert member_api.delete(f"{V2}/subnets/{sub['id']}").status_code == 204
 
 
+@pytest.mark.parametrize("mode", ["slaac", "dhcpv6-stateless"])
+def test_auto_address_subnet_is_deleted_with_its_port_addresses_when_ports_remain(member_api, net, mode):
+    v4 = make_subnet(member_api, net["id"])
+    v6 = make_subnet(member_api, net["id"], "2001:db8:1::/64", ipv6_ra_mode=mode, ipv6_address_mode=mode)
+    port = make_port(member_api, net["id"])
+    assert {ip["subnet_id"] for ip in port["fixed_ips"]} == {v4["id"], v6["id"]}
+    assert member_api.delete(f"{V2}/subnets/{v6['id']}").status_code == 204
+    shown = member_api.get(f"{V2}/ports/{port['id']}").json()["port"]
+    assert [ip["subnet_id"] for ip in shown["fixed_ips"]] == [v4["id"]]
+    response = member_api.delete(f"{V2}/networks/{net['id']}")
+    assert response.status_code == 409 and "still in use on the network" in fault(response)["message"]
+
+
 def test_bulk_subnets_are_created_together_when_posted_as_a_list(member_api, net):
     body = {
         "subnets": [

@@ -60,3 +60,12 @@ class ImportInfoView(GlanceView):
     def get(self, request: Request) -> Response:
         """An empty method list."""
         return Response({"import-methods": {"description": "Import methods available.", "type": "array", "value": []}})
+
+
+class UnknownView(GlanceView):
+    """Any other path under /image/v2 (e.g. `/v2/images/`, an empty image id): Glance's 404."""
+
+    def _missing(self, request: Request, *args: str, **kwargs: str) -> Response:
+        raise NotFound("The resource could not be found.")
+
+    get = post = put = patch = delete = head = _missing

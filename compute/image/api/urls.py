@@ -1,6 +1,7 @@
 """Glance routes, mounted at `/image` (no trailing slash: patterns start with "/" or are empty).
 
-Every route also answers with a trailing slash, since clients differ on that.
+Every route but the image list also answers with a trailing slash, since clients differ on that.
+`/v2/images/` is Glance's 404 (an image with an empty id), as is any other path under /image/v2.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ urlpatterns = [
     route("", versions.VersionsView, "versions"),
     route("/versions", versions.ExplicitVersionsView, "versions-explicit"),
     route("/v2", versions.VersionsView, "v2"),
-    route("/v2/images", images.ImagesView, "images"),
+    re_path(r"^/v2/images$", images.ImagesView.as_view(), name="glance-images"),
     route(IMAGE, images.ImageView, "image"),
     route(f"{IMAGE}/file", data.ImageFileView, "image-file"),
     route(f"{IMAGE}/tags/(?P<tag>.+?)", misc.TagView, "image-tag"),
@@ -32,4 +33,5 @@ urlpatterns = [
     route(f"{IMAGE}/members/(?P<member_id>[^/]+)", members.MemberView, "image-member"),
     route("/v2/schemas/(?P<name>[^/]+)", misc.SchemaView, "schema"),
     route("/v2/info/import", misc.ImportInfoView, "info-import"),
+    re_path(r"^/v2/.*$", misc.UnknownView.as_view(), name="glance-unknown"),
 ]

@@ -27,7 +27,7 @@ from .base import (
     string,
     uuid_value,
 )
-from .listing import Filter, Listing, paged, uuid_filter
+from .listing import Filter, Listing, paged, shown, uuid_filter
 
 ATTRS = {
     **STANDARD,
@@ -114,7 +114,7 @@ class FloatingIPView(NeutronView):
     def get(self, request: Request, fip_id: str) -> Response:
         """Show one floating IP."""
         fip = get_visible(FloatingIP.objects.visible_to(self.ctx()), fip_id, "floatingip")
-        return Response({"floatingip": render.floating_ip(fip)})
+        return Response(shown(request, "floatingip", render.floating_ip(fip)))
 
     def put(self, request: Request, fip_id: str) -> Response:
         """Associate (`port_id`), disassociate (`port_id: null`) or re-describe."""

@@ -162,6 +162,11 @@ def requested_fields(request: Request) -> list[str]:
     return [part for value in _values(request, "fields") for part in value.split(",") if part]
 
 
+def shown(request: Request, key: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The body of a show: `{key: item}`, projected on the request's `fields` as lists are."""
+    return {key: project(item, requested_fields(request))}
+
+
 def paged(request: Request, queryset: models.QuerySet, listing: Listing, render: Render) -> dict[str, Any]:
     """The collection body: filtered, sorted, paged, rendered and projected items (+ links when paged)."""
     visible = queryset

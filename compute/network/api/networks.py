@@ -28,7 +28,7 @@ from .base import (
     require_owner,
     string,
 )
-from .listing import Filter, Listing, paged, uuid_filter
+from .listing import Filter, Listing, paged, shown, uuid_filter
 from .listing import boolean as bool_filter
 from .listing import integer as int_filter
 
@@ -132,7 +132,7 @@ class NetworkView(NeutronView):
         """Show one network."""
         ctx = self.ctx()
         network = get_visible(render.prefetched_networks(Network.objects.visible_to(ctx)), network_id, "network")
-        return Response({"network": render.network(network, ctx)})
+        return Response(shown(request, "network", render.network(network, ctx)))
 
     def put(self, request: Request, network_id: str) -> Response:
         """Update name, description, state, MTU, port security, and (admin) sharing/external flags."""

@@ -39,7 +39,7 @@ from .base import (
     string,
     uuid_value,
 )
-from .listing import Filter, Listing, paged, uuid_filter
+from .listing import Filter, Listing, paged, shown, uuid_filter
 from .listing import boolean as bool_filter
 from .listing import integer as int_filter
 
@@ -210,7 +210,7 @@ class PortView(NeutronView):
         """Show one port."""
         ctx = self.ctx()
         port = get_visible(render.prefetched_ports(Port.objects.visible_to(ctx)), port_id, "port")
-        return Response({"port": render.port(port, ctx)})
+        return Response(shown(request, "port", render.port(port, ctx)))
 
     def put(self, request: Request, port_id: str) -> Response:
         """Update a port (fixed IPs, security groups, device, state, ...; the MAC only for admins)."""

@@ -33,7 +33,7 @@ from .base import (
     string,
     uuid_value,
 )
-from .listing import Filter, Listing, paged, uuid_filter
+from .listing import Filter, Listing, paged, shown, uuid_filter
 from .listing import boolean as bool_filter
 from .listing import integer as int_filter
 
@@ -54,7 +54,8 @@ RULE_ATTRS = {
     "port_range_min": Attr(nullable(integer), update=False),
     "port_range_max": Attr(nullable(integer), update=False),
     "remote_ip_prefix": Attr(nullable(string(64)), update=False),
-    "remote_group_id": Attr(nullable(uuid_value), update=False),
+    # Not checked as a UUID: Neutron looks any string up, so a malformed id is 404 like a missing one.
+    "remote_group_id": Attr(nullable(string(64)), update=False),
     "remote_address_group_id": Attr(nullable(uuid_value), update=False),
     "normalized_cidr": READ_ONLY,
     "belongs_to_default_sg": READ_ONLY,
@@ -151,7 +152,8 @@ class SecurityGroupView(NeutronView):
     def get(self, request: Request, group_id: str) -> Response:
         """Show one group with its rules."""
         queryset = render.prefetched_groups(SecurityGroup.objects.visible_to(self.ctx()))
-        return Response({"security_group": render.security_group(get_visible(queryset, group_id, "security_group"))})
+        group = get_visible(queryset, group_id, "security_group")
+        return Response(shown(request, "security_group", render.security_group(group)))
 
     def put(self, request: Request, group_id: str) -> Response:
         """Rename or re-describe a group."""
@@ -228,7 +230,11 @@ class RuleView(NeutronView):
     def get(self, request: Request, rule_id: str) -> Response:
         """Show one rule."""
         return Response(
-            {"security_group_rule": render.rule(get_visible(self._visible(), rule_id, "security_group_rule"))}
+            shown(
+                request,
+                "security_group_rule",
+                render.rule(get_visible(self._visible(), rule_id, "security_group_rule")),
+            )
         )
 
     def delete(self, request: Request, rule_id: str) -> Response:

@@ -33,7 +33,7 @@ from .base import (
     string,
     uuid_value,
 )
-from .listing import Filter, Listing, paged, uuid_filter
+from .listing import Filter, Listing, paged, shown, uuid_filter
 from .listing import boolean as bool_filter
 from .listing import integer as int_filter
 
@@ -145,7 +145,7 @@ class SubnetView(NeutronView):
     def get(self, request: Request, subnet_id: str) -> Response:
         """Show one subnet."""
         subnet = get_visible(Subnet.objects.visible_to(self.ctx()), subnet_id, "subnet")
-        return Response({"subnet": render.subnet(subnet)})
+        return Response(shown(request, "subnet", render.subnet(subnet)))
 
     def put(self, request: Request, subnet_id: str) -> Response:
         """Update name, description, gateway, pools, DHCP flag, DNS servers, host routes."""

@@ -15,14 +15,15 @@ from typing import Any
 
 from django.db import transaction
 
-from compute.network.models import FloatingIP, Network, Port, Status, Subnet
+from compute.network.models import FloatingIP, Network, Port, SecurityGroup, Status, Subnet
 from identity.models import Project, User
 from portal import audit
-from portal.errors import Forbidden, ValidationFailed
+from portal.errors import Forbidden, NotFound, ValidationFailed
 
 from . import ipam
 from .faults import conflict, not_found
-from .ports import FixedIP, PortSpec, create_port, delete_port
+from .ports import FixedIP, PortSpec, create_port, delete_port, update_port
+from .security_groups import ensure_default_group
 from .topology import auto_allocated_network
 
 DEVICE_OWNER = "compute:nova"
@@ -91,18 +92,56 @@ def _requests(value: list[dict[str, Any]] | str) -> list[dict[str, Any]]:
     return value
 
 
+def _find_group(groups: list[SecurityGroup], ref: str) -> SecurityGroup | None:
+    """The group whose id is `ref`, else the one named `ref` (None if none); a name two groups share
+    is a 409, as in Nova."""
+    matches = [g for g in groups if str(g.pk) == ref] or [g for g in groups if g.name == ref]
+    if len(matches) > 1:
+        raise conflict(
+            f"Multiple security groups found matching '{ref}'. Use an ID to be more specific.", "NoUniqueMatch"
+        )
+    return matches[0] if matches else None
+
+
+def _security_group_ids(project: Project, names: Iterable[str], *, actor: Any) -> tuple[uuid.UUID, ...] | None:
+    """The project's groups a server names (by id or name, as Nova resolves them); None for none named.
+
+    An unknown group is a 400 (Nova's "Security group X not found.").
+    """
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return None
+    ensure_default_group(project, actor=actor)
+    groups = list(SecurityGroup.objects.filter(project=project).order_by("pk"))
+    ids: list[uuid.UUID] = []
+    for name in wanted:
+        found = _find_group(groups, name)
+        if found is None:
+            raise ValidationFailed(f"Security group {name} not found.")
+        ids.append(found.pk)
+    return tuple(dict.fromkeys(ids))
+
+
 @transaction.atomic
 def allocate_server_ports(
-    *, project: Project, user: User | Any, server_id: str, requests: list[dict[str, Any]] | str
+    *,
+    project: Project,
+    user: User | Any,
+    server_id: str,
+    requests: list[dict[str, Any]] | str,
+    security_groups: Iterable[str] = (),
 ) -> list[PortBinding]:
     """Create (or bind) the ports of a new server from Nova's `networks` value, in one transaction.
 
     "none" gives no ports; "auto" uses the project's auto-allocated network (made on demand);
     `{"uuid": net, "fixed_ip": ip?}` creates a port with device_id=server_id and
     device_owner="compute:nova" (deleted again by `release_server_ports`); `{"port": id}` binds the
-    project's unbound port (only unbound again on release). Raises NotFound, Forbidden, Conflict
+    project's unbound port (only unbound again on release). The ports it creates get the
+    project's `security_groups` (names or ids; none named: the default group); ports the user made
+    keep theirs, as in Nova. Raises ValidationFailed (unknown group), NotFound, Forbidden, Conflict
     (IpAddressInUse, IpAddressGenerationFailure, PortInUse) or Conflict OverQuota for "auto".
     """
+    group_ids = _security_group_ids(project, security_groups, actor=user)
     if requests == "none":
         return []
     if requests == "auto":
@@ -121,12 +160,40 @@ def allocate_server_ports(
             device_id=server_id,
             device_owner=DEVICE_OWNER,
             fixed_ips=(FixedIP(ip_address=fixed),) if fixed else None,
+            security_group_ids=group_ids,
         )
         port = create_port(project, networks[str(request["uuid"])], spec, actor=user, server_owned=True)
         port.status = Status.ACTIVE
         port.save(update_fields=["status"])
         ports.append(port)
     return [_binding(port) for port in ports]
+
+
+@transaction.atomic
+def change_server_security_group(*, project: Project, server_id: str, group: str, add: bool, actor: Any) -> str:
+    """Add the project's group `group` (a name or id) to every port of the server, or remove it.
+
+    Returns the group's name. A group the project does not have is a 404; adding a group every
+    port already has, or removing one no port has, is a 400 (Nova's wording); a server without
+    ports is a 400.
+    """
+    chosen = _find_group(list(SecurityGroup.objects.filter(project=project).order_by("pk")), group)
+    if chosen is None:
+        raise NotFound(f"Security group {group} not found for project {project.pk}.")
+    ports = list(Port.objects.select_for_update().filter(device_id=server_id).order_by("pk"))
+    if not ports:
+        raise ValidationFailed(f"Instance {server_id} has no network interfaces for security group {chosen.name}.")
+    holding = [p for p in ports if p.security_groups.filter(pk=chosen.pk).exists()]
+    if add and len(holding) == len(ports):
+        raise ValidationFailed(f"Security group {chosen.name} is already associated with the instance {server_id}")
+    if not add and not holding:
+        raise ValidationFailed(f"Security group {chosen.name} not associated with the instance {server_id}")
+    for port in ports:
+        current = list(port.security_groups.values_list("pk", flat=True))
+        wanted = [*current, chosen.pk] if add else [pk for pk in current if pk != chosen.pk]
+        if wanted != current:
+            update_port(port, {"security_group_ids": tuple(dict.fromkeys(wanted))}, actor=actor)
+    return chosen.name
 
 
 @transaction.atomic

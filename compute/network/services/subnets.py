@@ -185,8 +185,14 @@ def update_subnet(subnet: Subnet, changes: dict[str, Any], *, actor: Any) -> Sub
 
 @transaction.atomic
 def delete_subnet(subnet: Subnet, *, actor: Any) -> None:
-    """Delete a subnet; 409 SubnetInUse while any port or floating IP holds one of its addresses."""
+    """Delete a subnet; 409 SubnetInUse while any port or floating IP holds one of its addresses.
+
+    Addresses of an IPv6 auto-address subnet (SLAAC, DHCPv6-stateless) are derived from the ports'
+    MACs, so, as in Neutron, they do not hold the subnet: they are removed from their ports with it.
+    """
     subnet = Subnet.objects.select_for_update().get(pk=subnet.pk)
+    if subnet.ip_version == 6 and subnet.ipv6_address_mode in ipam.EUI64_MODES:
+        IPAllocation.objects.filter(subnet=subnet, port__isnull=False).delete()
     if IPAllocation.objects.filter(subnet=subnet).exists():
         raise conflict(
             f"Unable to complete operation on subnet {subnet.pk}: One or more ports have an IP allocation from "

@@ -1,0 +1,1 @@
+"""Cinder v3 API views, mounted at /volume."""

@@ -1,0 +1,1 @@
+"""The only code that changes volume rows: volumes, attachments, charges, completion of backend jobs."""

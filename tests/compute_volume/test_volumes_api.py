@@ -1,0 +1,162 @@
+"""Cinder's volume API: create, list, show, update, metadata, extend, delete, bad input."""
+
+from __future__ import annotations
+
+from compute.volume.models import Volume
+from identity.services import quotas
+
+
+def test_volume_create_is_available_at_once_when_blank(cinder, member, project):
+    volume = cinder.create(2, name="v1", description="data", metadata={"a": "b"})
+    assert (volume["status"], volume["size"], volume["name"], volume["volume_type"]) == ("available", 2, "v1", "file")
+    assert volume["metadata"] == {"a": "b"} and volume["attachments"] == []
+    assert volume["bootable"] == "false" and volume["user_id"] == str(member.pk)
+    shown = cinder.show(volume["id"])
+    assert shown["os-vol-tenant-attr:tenant_id"] == str(project.pk)
+    assert "os-vol-host-attr:host" not in shown
+
+
+def test_volume_listing_shows_only_summaries_when_not_detailed(cinder):
+    first, second = cinder.create(1, name="a"), cinder.create(1, name="b")
+    listed = cinder.get("/volumes").json()["volumes"]
+    assert [v["id"] for v in listed] == [second["id"], first["id"]]
+    assert set(listed[0]) == {"id", "name", "links"}
+    detail = cinder.get("/volumes/detail").json()["volumes"]
+    assert {v["name"] for v in detail} == {"a", "b"} and all("status" in v for v in detail)
+
+
+def test_volume_listing_pages_when_limit_and_marker_given(cinder):
+    ids = [cinder.create(1, name=f"v{i}")["id"] for i in range(3)]
+    page = cinder.get("/volumes?limit=2").json()
+    assert [v["id"] for v in page["volumes"]] == ids[::-1][:2]
+    assert "marker=" in page["volumes_links"][0]["href"]
+    rest = cinder.get(f"/volumes?limit=2&marker={ids[1]}").json()
+    assert [v["id"] for v in rest["volumes"]] == [ids[0]] and "volumes_links" not in rest
+
+
+def test_volume_update_changes_name_and_metadata_when_put(cinder):
+    volume = cinder.create(1, name="old")
+    response = cinder.put(f"/volumes/{volume['id']}", {"volume": {"name": "new", "metadata": {"k": "v"}}})
+    assert response.status_code == 200, response.content
+    assert (response.json()["volume"]["name"], response.json()["volume"]["metadata"]) == ("new", {"k": "v"})
+    merged = cinder.post(f"/volumes/{volume['id']}/metadata", {"metadata": {"x": "y"}})
+    assert merged.json()["metadata"] == {"k": "v", "x": "y"}
+    assert cinder.get(f"/volumes/{volume['id']}/metadata/x").json() == {"meta": {"x": "y"}}
+    assert cinder.delete(f"/volumes/{volume['id']}/metadata/x").status_code == 200
+    assert cinder.show(volume["id"])["metadata"] == {"k": "v"}
+
+
+def test_volume_extend_grows_size_and_charge_when_available(cinder, project):
+    volume = cinder.create(1)
+    response = cinder.post(f"/volumes/{volume['id']}/action", {"os-extend": {"new_size": 3}})
+    assert response.status_code == 202, response.content
+    assert cinder.show(volume["id"])["size"] == 3
+    usage = {row["resource"]: row["usage"] for row in quotas.usage(project)}
+    assert usage["volume.gib"] == 3 and usage["volume.volumes"] == 1
+
+
+def test_volume_extend_is_refused_when_new_size_not_larger(cinder):
+    volume = cinder.create(2)
+    response = cinder.post(f"/volumes/{volume['id']}/action", {"os-extend": {"new_size": 2}})
+    assert response.status_code == 400
+    assert "greater than 2" in response.json()["badRequest"]["message"]
+
+
+def test_volume_delete_removes_row_and_releases_quota_when_never_attached(cinder, project):
+    volume = cinder.create(4)
+    assert cinder.delete(f"/volumes/{volume['id']}").status_code == 202
+    assert not Volume.objects.filter(pk=volume["id"]).exists()
+    assert cinder.get(f"/volumes/{volume['id']}").status_code == 404
+    usage = {row["resource"]: row["usage"] for row in quotas.usage(project)}
+    assert usage["volume.gib"] == 0 and usage["volume.volumes"] == 0
+
+
+def test_volume_create_is_413_with_cinder_message_when_over_gigabytes_quota(cinder, project):
+    quotas.set_limit(project, "volume.gib", 2, actor=None)
+    cinder.create(1)
+    response = cinder.post("/volumes", {"volume": {"size": 2}})
+    assert response.status_code == 413
+    message = response.json()["overLimit"]["message"]
+    assert message.startswith("VolumeSizeExceedsAvailableQuota") and "Requested 2G, quota is 2G and 1G" in message
+    assert Volume.objects.count() == 1
+
+
+def test_volume_create_is_413_when_over_volumes_quota(cinder, project):
+    quotas.set_limit(project, "volume.volumes", 1, actor=None)
+    cinder.create(1)
+    response = cinder.post("/volumes", {"volume": {"size": 1}})
+    assert response.status_code == 413
+    assert (
+        response.json()["overLimit"]["message"] == "Maximum number of volumes allowed (1) exceeded for quota 'volumes'."
+    )
+
+
+def test_volume_extend_is_413_when_over_gigabytes_quota(cinder, project):
+    quotas.set_limit(project, "volume.gib", 2, actor=None)
+    volume = cinder.create(1)
+    response = cinder.post(f"/volumes/{volume['id']}/action", {"os-extend": {"new_size": 5}})
+    assert response.status_code == 413
+    assert cinder.show(volume["id"])["size"] == 1
+
+
+def test_volume_create_records_image_metadata_when_from_image(cinder, image):
+    volume = cinder.create(1, imageRef=image)
+    shown = cinder.show(volume["id"])
+    assert shown["bootable"] == "true" and shown["volume_image_metadata"]["image_id"] == image
+
+
+BAD_CREATES = [
+    ({"volume": {"size": 0}}, "greater than 0"),
+    ({"volume": {"size": "big"}}, "must be an integer"),
+    ({"volume": {"size": 1, "snapshot_id": "00000000-0000-0000-0000-000000000001"}}, "snapshots are not supported"),
+    ({"volume": {"size": 1, "volume_type": "nope"}}, None),
+    ({"volume": {"size": 1, "imageRef": "00000000-0000-0000-0000-000000000001"}}, "unable to access"),
+    ({"volume": {"size": 1, "bogus": 1}}, "Unexpected key"),
+    ({"volume": {"size": 1, "metadata": {"k": 5}}}, "must be a string"),
+    ({"volume": "x"}, "Missing required element"),
+    ([1, 2], "JSON object"),
+]
+
+
+def test_volume_create_is_clear_fault_when_input_is_bad(cinder):
+    for body, words in BAD_CREATES:
+        response = cinder.post("/volumes", body)
+        assert response.status_code in (400, 404), (body, response.content)
+        fault = next(iter(response.json().values()))
+        assert set(fault) == {"code", "message"} and fault["code"] == response.status_code
+        if words:
+            assert words in fault["message"], (body, fault)
+    assert Volume.objects.count() == 0
+
+
+def test_volume_malformed_json_is_400_when_body_is_not_json(cinder):
+    response = cinder.post("/volumes", "{not json")
+    assert response.status_code == 400 and "badRequest" in response.json()
+
+
+def test_snapshot_create_is_400_naming_reason_when_asked(cinder):
+    assert cinder.get("/snapshots").json() == {"snapshots": []}
+    assert cinder.get("/snapshots/detail").json() == {"snapshots": []}
+    response = cinder.post("/snapshots", {"snapshot": {"volume_id": "x"}})
+    assert response.status_code == 400 and "can snapshot a disk" in response.json()["badRequest"]["message"]
+
+
+def test_volume_types_list_seeded_templates_when_listed(cinder):
+    types = cinder.get("/types").json()["volume_types"]
+    assert {t["name"] for t in types} == {"file", "drbd", "plain"}
+    default = cinder.get("/types/default").json()["volume_type"]
+    assert default["name"] == "file" and default["extra_specs"]["ganeti:disk_template"] == "file"
+
+
+def test_unknown_path_is_cinder_404_when_not_served(cinder):
+    response = cinder.get("/no-such-thing")
+    assert response.status_code == 404 and "itemNotFound" in response.json()
+
+
+def test_microversion_above_max_is_406_when_asked(cinder):
+    cinder.version = "3.70"
+    response = cinder.get("/volumes")
+    assert response.status_code == 406
+    cinder.version = "3.0"
+    response = cinder.get("/volumes")
+    assert response.status_code == 200 and response["OpenStack-API-Version"] == "volume 3.0"
