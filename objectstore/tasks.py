@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from objectstore.services import gc, objects
+from objectstore.services import gc, objects, scrub
 
 
 @shared_task
@@ -19,3 +19,10 @@ def collect_garbage() -> dict[str, int]:
 def purge_expired_objects() -> int:
     """Delete objects whose X-Delete-At has passed."""
     return objects.purge_expired()
+
+
+@shared_task
+def scrub_blocks(limit: int | None = None) -> dict[str, int]:
+    """Re-hash blocks (the `limit` verified longest ago, or all), quarantining corrupt ones."""
+    report = scrub.scrub_blocks(limit=limit)
+    return {"checked": report.checked, "ok": report.ok, "corrupt": len(report.corrupt), "missing": report.missing}

@@ -39,6 +39,8 @@ def error_response(status: int, message: str = "", *, method: str = "GET", conte
         body, ctype = message, "text/plain; charset=UTF-8"
     else:
         title, text = STOCK.get(status, ("Error", message or "An error occurred."))
+        if status == 503 and message and message != title:
+            text = message  # say why (e.g. a block failed its integrity check), not just "try again"
         body, ctype = f"<html><h1>{title}</h1><p>{text}</p></html>", HTML
     response = HttpResponse(
         b"" if method == "HEAD" else body.encode(), status=status, content_type=content_type or ctype

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from objectstore.api import ext_bulk, ext_slo, ext_tempurl
 from objectstore.api.errors import error_response
 from objectstore.limits import SWIFT_LIMITS
+from objectstore.models import DEFAULT_BLOCK_SIZE
 
 SWIFT_VERSION = "2.34.0"
 
@@ -44,6 +45,16 @@ def capabilities() -> dict:
         },
         "container_quotas": {},
         "account_quotas": {},
+        # Not a Swift middleware: Nefos's Pithos-style extensions (docs/objectstore.md), so that a
+        # client can discover them; Swift clients ignore sections they do not know.
+        "pithos": {
+            "hashmap": {"block_hash": "sha256", "default_block_size": DEFAULT_BLOCK_SIZE},
+            "block_upload": True,
+            "versions": {"policies": ["auto", "none"], "restore": True},
+            "sharing": {"users": True, "groups": True, "shared_listing": True, "folders": False},
+            "public_links": True,
+            "move": True,
+        },
     }
 
 

@@ -16,7 +16,7 @@ from objectstore.api.conditions import check_preconditions, parse_ranges
 from objectstore.api.errors import domain_error_response, error_response
 from objectstore.api.obj import multipart_ranges
 from objectstore.blocks import BlockError
-from objectstore.errors import NotModified, StorageUnavailable
+from objectstore.errors import NotModified
 from objectstore.models import ObjectVersion
 from objectstore.services import public, reading
 from portal.errors import DomainError
@@ -72,8 +72,8 @@ def public_view(request: HttpRequest, token: str) -> HttpResponseBase:
         response["Content-Disposition"] = _disposition(version.object.name)
     except DomainError as exc:
         response = domain_error_response(exc, method=method)
-    except BlockError:
-        response = domain_error_response(StorageUnavailable(), method=method)
+    except BlockError as exc:
+        response = domain_error_response(reading.unavailable(exc), method=method)
     response["X-Trans-Id"] = getattr(request, "request_id", "")
     return response
 

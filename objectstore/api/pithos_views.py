@@ -17,7 +17,7 @@ from objectstore.api import pithos_handlers as handlers
 from objectstore.api.errors import add_auth_challenge, domain_error_response
 from objectstore.api.views import split_path, swift_view
 from objectstore.blocks import BlockError
-from objectstore.errors import StorageUnavailable
+from objectstore.services import reading
 from portal.errors import DomainError
 
 OBJECT_EXTRA_HEADERS = ("HTTP_X_OBJECT_SHARING", "HTTP_X_OBJECT_PUBLIC")
@@ -100,8 +100,8 @@ def pithos_view(request: HttpRequest, rest: str = "") -> HttpResponseBase:
             response = _account(request, rest, account)
     except DomainError as exc:
         response = domain_error_response(exc, method=method)
-    except BlockError:
-        response = domain_error_response(StorageUnavailable(), method=method)
+    except BlockError as exc:
+        response = domain_error_response(reading.unavailable(exc), method=method)
     add_auth_challenge(request, response)
     response["X-Trans-Id"] = getattr(request, "request_id", "")
     return response

@@ -18,7 +18,7 @@ from objectstore.api.auth import authorize
 from objectstore.api.errors import add_auth_challenge, domain_error_response, error_response
 from objectstore.api.headers import InvalidName, check_header_sizes
 from objectstore.blocks import BlockError
-from objectstore.errors import StorageUnavailable
+from objectstore.services import reading
 from portal.errors import DomainError, NotFound
 
 PREFIX = "/v1/"
@@ -88,8 +88,8 @@ def swift_view(request: HttpRequest, rest: str = "") -> HttpResponseBase:
         response = _dispatch(request)
     except DomainError as exc:
         response = domain_error_response(exc, method=method)
-    except BlockError:
-        response = domain_error_response(StorageUnavailable(), method=method)
+    except BlockError as exc:
+        response = domain_error_response(reading.unavailable(exc), method=method)
     add_auth_challenge(request, response)
     response["X-Trans-Id"] = getattr(request, "request_id", "")
     return response

@@ -2,7 +2,13 @@
 
 A backend stores immutable byte strings under their own hash. The filesystem backend is the
 default; a Ceph RADOS backend (one RADOS object per block, named by its hash) fits the same
-five operations and can be added without touching the services.
+operations and can be added without touching the services.
+
+Integrity: a read never returns bytes that failed their hash check. How often a read hashes is
+the store's read mode (`always`, or `changed`: only when the block may have changed since it was
+last verified, see `filesystem` and `marks`); `scrub` re-hashes unconditionally. A block that
+fails is quarantined (moved aside, never deleted) and reads of it raise BlockQuarantined until
+the same bytes are stored again.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 class BlockError(Exception):
@@ -25,12 +32,40 @@ class BlockCorrupt(BlockError):
     """A stored block no longer matches its hash; its bytes are never returned."""
 
 
+class BlockQuarantined(BlockCorrupt):
+    """A block was moved aside after failing its hash check; reads fail until it is stored again."""
+
+
+VERIFY_MODES = ("always", "changed")
+
+
+class ScrubOutcome(StrEnum):
+    """What re-hashing one block found."""
+
+    OK = "ok"
+    CORRUPT = "corrupt"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """One block's scrub: the outcome, its size, and where a corrupt block was moved ("" if not)."""
+
+    outcome: ScrubOutcome
+    size: int = 0
+    quarantined_to: str = ""
+
+
 @dataclass(frozen=True)
 class BlockInfo:
-    """A stored block as GC sees it: its hash and when it was last written or touched (epoch seconds)."""
+    """A stored block: its hash, when it was last written or touched, and last verified (epoch seconds).
+
+    `verified_at` is 0 when the store has no record of a verification (the scrub takes those first).
+    """
 
     digest: str
     mtime: float
+    verified_at: float = 0.0
 
 
 def block_hash(data: bytes) -> str:
@@ -55,7 +90,20 @@ class BlockStore(ABC):
 
     @abstractmethod
     def get(self, digest: str) -> bytes:
-        """The bytes of a block, verified against its hash (BlockMissing, BlockCorrupt)."""
+        """The bytes of a block, verified as the read mode says (BlockMissing, BlockCorrupt)."""
+
+    def get_range(self, digest: str, low: int, high: int) -> bytes:
+        """Bytes [low, high) of a block, verified like `get` (a backend may read only the range)."""
+        data = self.get(digest)
+        return data if (low == 0 and high >= len(data)) else data[low:high]
+
+    def prefetch(self, digest: str) -> None:
+        """Hint that a block will be read soon (a backend may start reading it); never fails."""
+        return None
+
+    @abstractmethod
+    def scrub(self, digest: str, *, dry_run: bool = False) -> ScrubResult:
+        """Re-hash a block whatever its records say; quarantine it if corrupt (unless `dry_run`)."""
 
     @abstractmethod
     def exists(self, digests: Iterable[str]) -> set[str]:

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.views.decorators.http import require_GET
 
 from objectstore.api import headers
+from objectstore.errors import StorageUnavailable
 from objectstore.models import Container, Object
 from objectstore.services import containers, listing, objects, public, reading, sharing, versions
 from objectstore.services.listing import ListingQuery, Subdir
@@ -117,7 +118,7 @@ def _public_url(request: HttpRequest, box: Container, name: str) -> str:
 
 @login_required
 @require_GET
-def download(request: HttpRequest, container: str) -> StreamingHttpResponse:
+def download(request: HttpRequest, container: str) -> HttpResponse | StreamingHttpResponse:
     """A file's bytes (the current version, or `version=<id>`), streamed block by block as an attachment."""
     box = scope.container_of(request, container)
     name = request.GET.get("name", "")
@@ -126,6 +127,8 @@ def download(request: HttpRequest, container: str) -> StreamingHttpResponse:
         scope.check_object_name(name)
         version = versions.get_version(box, name, wanted) if wanted else objects.get_version(box, name)
         chunks = reading.open_range(version)
+    except StorageUnavailable as exc:  # the file exists but its data cannot be served intact: say so
+        return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
     except DomainError as exc:
         raise Http404("No such file") from exc
     response = StreamingHttpResponse(chunks, content_type=headers.to_wire(version.content_type))

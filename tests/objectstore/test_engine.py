@@ -28,6 +28,13 @@ def age(store, digest: str, seconds: float = 3600) -> None:
 
 
 @pytest.fixture
+def verify_always(settings) -> None:
+    """Reads hash every block: the corruption tests below then hold on filesystems with coarse
+    timestamps too (`changed` mode is covered by test_integrity.py)."""
+    settings.OBJECTSTORE_VERIFY_READS = "always"
+
+
+@pytest.fixture
 def container(swift_project) -> Container:
     return Container.objects.create(project=swift_project, name="c", block_size=BS)
 
@@ -46,7 +53,7 @@ def test_block_store_writes_fanout_file_when_block_put(store):
     assert not list(store.root.glob("*/*/.tmp-*"))
 
 
-def test_block_store_raises_corrupt_and_logs_when_block_bytes_changed(store, caplog):
+def test_block_store_raises_corrupt_and_logs_when_block_bytes_changed(verify_always, store, caplog):
     digest = store.put(b"precious data")
     store.path(digest).write_bytes(b"precious dat4")
     with pytest.raises(BlockCorrupt):
@@ -84,14 +91,14 @@ def test_upload_records_md5_and_size_when_stream_split_into_blocks(container):
     assert b"".join(reading.open_range(version, BS - 3, BS + 4)) == data[BS - 3 : BS + 5]
 
 
-def test_read_reports_unavailable_when_first_block_corrupt(container, store):
+def test_read_reports_unavailable_when_first_block_corrupt(verify_always, container, store):
     version = put(container, "obj", b"a" * BS + b"b" * 10)
     store.path(version.hashmap[0]).write_bytes(b"z" * BS)
     with pytest.raises(StorageUnavailable):
         reading.open_range(version)
 
 
-def test_read_aborts_rather_than_serve_wrong_bytes_when_later_block_corrupt(container, store):
+def test_read_aborts_rather_than_serve_wrong_bytes_when_later_block_corrupt(verify_always, container, store):
     version = put(container, "obj", b"a" * BS + b"b" * 10)
     store.path(version.hashmap[1]).write_bytes(b"c" * 10)
     stream = reading.open_range(version)

@@ -1,4 +1,4 @@
-"""Streaming upload keeps memory flat: a 256 MiB PUT through the live server grows RSS by < 64 MiB.
+"""Streaming keeps memory flat: a 256 MiB PUT, or GET, through the live server grows RSS by < 64 MiB.
 
 The live server runs in the pytest process, so that process's resident set is measured: sampled
 every few milliseconds from /proc/self/status while the upload runs (the client generates its
@@ -96,4 +96,36 @@ def test_upload_grows_server_rss_less_than_64mib_when_256mib_object_put(portal, 
     growth = sampler.peak - baseline
     with capsys.disabled():
         sys.stdout.write(f"\n256 MiB PUT: peak RSS growth {growth / MiB:.1f} MiB (baseline {baseline / MiB:.0f} MiB)\n")
+    assert growth < LIMIT
+
+
+def test_download_grows_server_rss_less_than_64mib_when_256mib_object_got(portal, capsys):
+    sess = portal.session()
+    endpoint = sess.get_endpoint(service_type="object-store", interface="public")
+    headers = {"X-Auth-Token": sess.get_token()}
+    assert requests.put(f"{endpoint}/memget", headers=headers, timeout=30).status_code == 201
+    body = GeneratedBody(SIZE)
+    put = requests.put(
+        f"{endpoint}/memget/big", data=body, headers={**headers, "Content-Length": str(SIZE)}, timeout=600
+    )
+    assert put.status_code == 201, put.text
+    gc.collect()
+    baseline = rss_bytes()
+    sampler = RssSampler()
+    sampler.start()
+    md5 = hashlib.md5(usedforsecurity=False)
+    received = 0
+    try:
+        with requests.get(f"{endpoint}/memget/big", headers=headers, stream=True, timeout=600) as got:
+            assert got.status_code == 200
+            for chunk in got.iter_content(MiB):
+                md5.update(chunk)
+                received += len(chunk)
+    finally:
+        sampler.halt.set()
+        sampler.join()
+    assert received == SIZE and md5.hexdigest() == body.md5.hexdigest()
+    growth = sampler.peak - baseline
+    with capsys.disabled():
+        sys.stdout.write(f"\n256 MiB GET: peak RSS growth {growth / MiB:.1f} MiB (baseline {baseline / MiB:.0f} MiB)\n")
     assert growth < LIMIT

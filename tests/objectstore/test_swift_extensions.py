@@ -112,6 +112,13 @@ def test_info_advertises_extensions_when_fetched(client):
     assert "staticweb" not in info and "versioned_writes" not in info
 
 
+def test_info_advertises_pithos_extensions_when_fetched(client):
+    pithos = client.get("/info").json()["pithos"]
+    assert pithos["hashmap"] == {"block_hash": "sha256", "default_block_size": 4 * 1024 * 1024}
+    assert pithos["versions"]["policies"] == ["auto", "none"] and pithos["move"] and pithos["public_links"]
+    assert pithos["sharing"]["folders"] is False  # prefix sharing is not built
+
+
 def test_tempurl_put_gets_400_when_manifest_points_elsewhere(box):
     assert box("POST", X_ACCOUNT_META_TEMP_URL_KEY="k1").status_code == 204
     path = box.url("box", "m")

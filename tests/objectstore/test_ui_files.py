@@ -130,6 +130,17 @@ def test_download_streams_bytes_as_attachment(client, box):
     assert client.get(url("files_download", "docs"), {"name": "a/readme.txt", "version": "x"}).status_code == 404
 
 
+def test_download_answers_503_when_file_block_failed_integrity_check(client, box):
+    from objectstore.blocks import block_store
+
+    version = objects.get_version(box, "a/readme.txt")
+    store = block_store()
+    store.path(version.hashmap[0]).write_bytes(b"hello filez")
+    assert store.scrub(version.hashmap[0]).outcome == "corrupt"
+    response = client.get(url("files_download", "docs"), {"name": "a/readme.txt"})
+    assert response.status_code == 503 and b"integrity check" in response.content
+
+
 def test_object_delete_removes_file_when_posted(client, box):
     assert client.post(url("files_object_delete", "docs"), {"name": "a/readme.txt"}).status_code == 302
     assert client.get(url("files_download", "docs"), {"name": "a/readme.txt"}).status_code == 404
