@@ -9,13 +9,15 @@ password (PORTAL_ADMIN_PASSWORD, else one generated once into $PORTAL_DATA_DIR/a
 then `manage.py libvirt_host register` (the `embedded` cluster, see docs/libvirt-host.md).
 Running starts the embedded libvirt host agent (simulated nodes; socket and state in
 $PORTAL_DATA_DIR/libvirt-host/), gunicorn (`portal.wsgi`, see portal/gunicorn_conf.py), a Celery
-worker and Celery beat under scripts/supervisor.py, all sharing PORTAL_DATA_DIR and one
-Prometheus directory.
+worker, Celery beat and the console proxy (`manage.py console_proxy`, noVNC's websockets, on the
+web's host at PORTAL_CONSOLE_PORT) under scripts/supervisor.py, all sharing PORTAL_DATA_DIR and
+one Prometheus directory.
 
 Environment: PORTAL_PORT (8000), PORTAL_BIND (127.0.0.1:$PORTAL_PORT), PORTAL_DATA_DIR (./var),
 PORTAL_ADMIN_PASSWORD, PORTAL_ADMIN_NAME and PORTAL_ADMIN_PROJECT (admin), PORTAL_WEB_WORKERS (2),
-PORTAL_CELERY_CONCURRENCY (2); the portal's own settings (DATABASE_URL, CELERY_BROKER_URL, ...)
-pass through unchanged.
+PORTAL_CELERY_POOL (threads), PORTAL_CELERY_CONCURRENCY (32 threads; 2 for prefork),
+PORTAL_CONSOLE_PORT (PORTAL_PORT + 1); the portal's own settings
+(DATABASE_URL, CELERY_BROKER_URL, ...) pass through unchanged.
 """
 
 from __future__ import annotations
@@ -83,6 +85,18 @@ def base_url(bind: str) -> str | None:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def console_bind(bind: str) -> str:
+    """Where the console proxy listens: the web's host (loopback by default), PORTAL_CONSOLE_PORT.
+
+    PORTAL_CONSOLE_PORT defaults to the web's port + 1 (8001); the console page finds the proxy
+    on the host name it was loaded from and that port (see docs/compute.md, "Consoles").
+    """
+    endpoint = tcp_endpoint(bind)
+    host, web_port = endpoint if endpoint is not None else ("127.0.0.1", 8000)
+    port = os.environ.get("PORTAL_CONSOLE_PORT") or str(web_port + 1)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def check_port_free(bind: str) -> None:
     """Fail early, and clearly, when something already listens where gunicorn should."""
     endpoint = tcp_endpoint(bind)
@@ -96,7 +110,9 @@ def check_port_free(bind: str) -> None:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise SetupError(f"{bind} is already in use; choose another port with PORTAL_PORT=...") from exc
+                raise SetupError(
+                    f"{bind} is already in use; choose another port with PORTAL_PORT=... (console: PORTAL_CONSOLE_PORT)"
+                ) from exc
             raise
 
 
@@ -202,7 +218,7 @@ def hold_lock(directory: Path) -> IO[str]:
     return handle
 
 
-def banner(url: str | None, bind: str, password: str, source: str, directory: Path) -> str:
+def banner(url: str | None, bind: str, password: str, source: str, directory: Path, console: str) -> str:
     """What a person needs to log in: the URLs, the admin user and its password."""
     where = url or bind
     lines = [
@@ -210,6 +226,7 @@ def banner(url: str | None, bind: str, password: str, source: str, directory: Pa
         "Nefos portal (embedded default unless DATABASE_URL / CELERY_BROKER_URL say otherwise)",
         f"  dashboard   {where}/",
         f"  identity    {where}/identity/v3   (openstack CLI: --os-auth-url)",
+        f"  consoles    ws://{console}/   (the console proxy noVNC connects to)",
         f"  user        {ADMIN_USER}   (domain Default, project {ADMIN_PROJECT})",
         f"  password    {password}   ({source})",
         f"  data dir    {directory}",
@@ -219,18 +236,28 @@ def banner(url: str | None, bind: str, password: str, source: str, directory: Pa
     return "\n".join(lines)
 
 
-def children(directory: Path) -> list[Child]:
-    """The four processes of a one-machine portal (the libvirt host agent first)."""
+def children(directory: Path, console: str) -> list[Child]:
+    """The five processes of a one-machine portal (the libvirt host agent first)."""
     bin_dir = Path(sys.executable).parent
-    concurrency = os.environ.get("PORTAL_CELERY_CONCURRENCY") or "2"
+    # Threads: the worker's tasks mostly wait on clusters (a job watcher long-polls until its job
+    # ends), so one watcher per thread lets 20 builds run side by side instead of 2 at a time (a queued
+    # watcher would add a whole build to the wait of the server behind it).
+    pool = os.environ.get("PORTAL_CELERY_POOL") or "threads"
+    concurrency = os.environ.get("PORTAL_CELERY_CONCURRENCY") or ("32" if pool == "threads" else "2")
     celery = [str(bin_dir / "celery"), "--app", "portal"]
     socket_path, state = libvirt_host_paths(directory)
     agent = [sys.executable, str(BASE_DIR / "manage.py"), "libvirt_host", "run", "--socket", str(socket_path)]
+    console_host, _, console_port = console.rpartition(":")
+    proxy = ["console_proxy", "--bind", console_host.strip("[]"), "--port", console_port]
     return [
         Child("libvirt", [*agent, "--state-dir", str(state)]),
         Child("web", [str(bin_dir / "gunicorn"), "--config", str(BASE_DIR / "portal/gunicorn_conf.py"), "portal.wsgi"]),
-        Child("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", concurrency, "-n", "worker@%h"]),
+        Child(
+            "worker",
+            [*celery, "worker", "--loglevel", "INFO", "--pool", pool, "--concurrency", concurrency, "-n", "worker@%h"],
+        ),
         Child("beat", [*celery, "beat", "--loglevel", "INFO"]),
+        Child("console", [sys.executable, str(BASE_DIR / "manage.py"), *proxy]),
     ]
 
 
@@ -263,21 +290,24 @@ def announce_when_ready(supervisor: Supervisor, url: str, env: dict[str, str]) -
 
 
 def run(directory: Path) -> int:
-    """Prepare, then run web, worker and beat in the foreground until Ctrl-C or a failure."""
+    """Prepare, then run the libvirt host, web, worker, beat and console proxy until Ctrl-C or a failure."""
     bind = bind_address()
+    console = console_bind(bind)
     lock = hold_lock(directory)
     try:
         check_port_free(bind)
+        check_port_free(console)
         started = time.monotonic()
         password, source = prepare(directory)
         metrics = directory / "metrics"
         shutil.rmtree(metrics, ignore_errors=True)  # samples of earlier runs' dead processes
         metrics.mkdir()
-        env = {**base_env(directory), "PORTAL_BIND": bind}
+        env = {**base_env(directory), "PORTAL_BIND": bind, "PORTAL_CONSOLE_PORT": console.rpartition(":")[2]}
         url = base_url(bind)
-        print(banner(url, bind, password, source, directory), flush=True)  # noqa: T201 - the demo's console
-        print(f"prepared in {time.monotonic() - started:.1f} s; starting libvirt, web, worker and beat", flush=True)  # noqa: T201
-        supervisor = Supervisor(children(directory), env=env, cwd=BASE_DIR)
+        print(banner(url, bind, password, source, directory, console), flush=True)  # noqa: T201 - the demo's console
+        started_in = time.monotonic() - started
+        print(f"prepared in {started_in:.1f} s; starting libvirt, web, worker, beat, console", flush=True)  # noqa: T201
+        supervisor = Supervisor(children(directory, console), env=env, cwd=BASE_DIR)
         if url:
             supervisor.on_started = lambda: announce_when_ready(supervisor, url, env)
         return supervisor.run()

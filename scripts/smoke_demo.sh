@@ -83,11 +83,12 @@ EOF
 }
 
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+console_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base=http://127.0.0.1:$port
 say "starting make demo on $base with data dir $datadir"
 started=$SECONDS
 env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u PORTAL_BIND -u PORTAL_ADMIN_PASSWORD \
-  PORTAL_PORT="$port" PORTAL_DATA_DIR="$datadir" setsid make demo </dev/null >"$log" 2>&1 &
+  PORTAL_PORT="$port" PORTAL_CONSOLE_PORT="$console_port" PORTAL_DATA_DIR="$datadir" setsid make demo </dev/null >"$log" 2>&1 &
 demo_pid=$!
 sleep 0.5
 session_pids "$demo_pid" | grep -qx "$demo_pid" ||
@@ -103,11 +104,33 @@ done
 [ "$status" = 200 ] || fail "/health answered $status, not 200, within $TIMEOUT s: $(cat "$work/health.json" 2>/dev/null)"
 say "/health is 200 after $((SECONDS - started)) s: $(cat "$work/health.json")"
 
-for asset in vendor/bootstrap/dist/css/bootstrap.min.css vendor/htmx.org/dist/htmx.min.js; do
+for asset in vendor/bootstrap/dist/css/bootstrap.min.css vendor/htmx.org/dist/htmx.min.js vendor/@novnc/novnc/core/rfb.js; do
   status=$(http_get "$base/static/$asset")
   [ "$status" = 200 ] || fail "/static/$asset answered $status"
 done
-say "vendored Bootstrap and htmx are served"
+say "vendored Bootstrap, htmx and noVNC are served"
+
+# The console proxy answers; a forged console token is refused before any upgrade.
+"$PY" - "$console_port" <<'EOF' || fail "the console proxy on 127.0.0.1:$console_port did not refuse a forged token with 403"
+import sys
+import time
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+deadline = time.monotonic() + 30  # the proxy may still be starting when /health answers
+while True:
+    try:
+        connect(f"ws://127.0.0.1:{sys.argv[1]}/?token=forged", open_timeout=10).close()
+    except InvalidStatus as exc:
+        sys.exit(exc.response.status_code != 403)
+    except OSError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.5)
+        continue
+    sys.exit(1)
+EOF
+say "the console proxy refuses a forged token (403)"
 
 [ -s "$datadir/admin_password" ] || fail "no admin password in $datadir/admin_password"
 [ "$(stat -c %a "$datadir/admin_password")" = 600 ] || fail "$datadir/admin_password is not mode 600"

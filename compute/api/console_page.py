@@ -1,27 +1,20 @@
 """`GET /compute/console?token=...`: the page a console URL opens (the signed token is the access).
 
-It asks backend_ganeti where the server's VNC console listens and says so. The in-browser noVNC
-client and its websocket proxy are not built yet (docs/compute.md); the page states that plainly,
-and on the simulated host it repeats the host's note that nothing listens on the port.
+It checks the token and that the server's console can be had now (backend_ganeti), then renders
+templates/compute/console.html: noVNC (npm `@novnc/novnc`, served from static/vendor/) connects
+to the console proxy (`manage.py console_proxy`) with the same token. On the simulated host the
+page repeats the host's note that nothing listens on the console port.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html
+from django.shortcuts import render
 from django.views import View
 
 from backend_ganeti.errors import ClusterError, ClusterOffline
 from compute.services import consoles
 from portal.errors import InvalidState, NotFound
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Console of {name}</title></head>
-<body><h1>Console of {name}</h1>
-<p>VNC console: <code>{host}:{port}</code> ({kind}).</p>
-<p>{note}</p>
-<p>The in-browser noVNC console is not available yet: connect a VNC client to the address above
-from a host that can reach the cluster node.</p></body></html>"""
 
 
 class ConsolePageView(View):
@@ -29,8 +22,9 @@ class ConsolePageView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         """Render the page, or a short error page (404 bad link, 409 not running, 503 cluster down)."""
+        token = request.GET.get("token", "")
         try:
-            server, kind = consoles.server_for_token(request.GET.get("token", ""))
+            server, kind = consoles.server_for_token(token)
             info = consoles.console_info(server)
         except NotFound as exc:
             return HttpResponse(exc.message, status=404, content_type="text/plain; charset=utf-8")
@@ -38,6 +32,13 @@ class ConsolePageView(View):
             return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
         except ClusterError as exc:
             return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
-        note = str(info.extra.get("note", "")) if info.extra.get("simulated") else ""
-        html = format_html(PAGE, name=server.name, host=info.host, port=info.port, kind=kind, note=note)
-        return HttpResponse(html)
+        context = {
+            "server": server,
+            "kind": kind,
+            "proxy_url": consoles.proxy_url(token, secure=request.is_secure(), host=request.get_host()),
+            "note": str(info.extra.get("note", "")) if info.extra.get("simulated") else "",
+        }
+        response = render(request, "compute/console.html", context)
+        # The URL carries the token: keep the page out of caches.
+        response["Cache-Control"] = "no-store"
+        return response
