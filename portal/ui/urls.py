@@ -11,4 +11,5 @@ urlpatterns = [
     path("manage/", include("backend_ganeti.ui.urls")),
     path("", include("identity.ui.urls")),
     path("files/", include("objectstore.ui.urls")),
+    path("cloud/", include("compute.ui.urls")),
 ]
