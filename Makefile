@@ -45,7 +45,7 @@ lab-test: ## Build the Ganeti lab (cluster A: 2 nodes, B: 1; root), run `pytest 
 	@scripts/setup.sh venv
 	@lab=$$(mktemp -d -t nefos-lab.XXXXXX); trap 'python3 scripts/lab/ganeti_lab.py down --dir "$$lab"' EXIT; \
 	  python3 scripts/lab/ganeti_lab.py up --dir "$$lab" --a-nodes 2 --b-nodes 1; \
-	  NEFOS_LAB_RAPI="$$lab/rapi.json" $(VENV)/pytest -m ganeti tests/backend_ganeti $(PYTEST_ARGS)
+	  NEFOS_LAB_RAPI="$$lab/rapi.json" $(VENV)/pytest -m ganeti tests/backend_ganeti tests/compute_volume tests/compute $(PYTEST_ARGS)
 
 clean: ## Remove caches and node_modules (keeps .venv and the data in var/)
 	rm -rf .pytest_cache .ruff_cache node_modules build
