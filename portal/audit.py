@@ -40,26 +40,6 @@ def columns(
     }
 
 
-def record(
-    actor: Any,
-    action: str,
-    target: models.Model | None = None,
-    *,
-    result: str = AuditEvent.Result.SUCCESS,
-    project_id: str = "",
-    target_type: str = "",
-    target_id: str = "",
-    detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Write one audit event. `actor` is a user (or None for the system)."""
-    values = columns(
-        actor,
-        action,
-        target,
-        result=result,
-        project_id=project_id,
-        target_type=target_type,
-        target_id=target_id,
-        detail=detail,
-    )
-    return AuditEvent.objects.create(**values)
+def record(actor: Any, action: str, target: models.Model | None = None, **fields: Any) -> AuditEvent:
+    """Write one audit event. `actor` is a user (or None for the system); `fields` as for `columns`."""
+    return AuditEvent.objects.create(**columns(actor, action, target, **fields))
