@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -52,6 +53,14 @@ def fault_of(exc: Exception) -> tuple[int, str] | None:
         return exc.status_code, _drf_message(exc)
     if isinstance(exc, Http404):
         return 404, "Could not find the requested resource."
+    if isinstance(exc, DataError):
+        # A value no serializer caught that the database refuses to store or compare (a NUL
+        # character in a dict key, a number out of its column's range): the input is bad.
+        log.info("refused a request value the database cannot take: %s", exc)
+        return (
+            400,
+            "The request carries a value that cannot be stored (e.g. a NUL character or an out-of-range number).",
+        )
     return None
 
 

@@ -185,6 +185,13 @@ def submit(client, **body):
     return client.post("/api/applications/", body, format="json")
 
 
+def test_submit_application_answers_400_when_a_resource_name_holds_a_nul(as_member, resources):
+    # PostgreSQL refuses NUL in text; found by the schemathesis run (tests/portal/test_openapi_fuzz.py).
+    response = submit(as_member, name="lab", requested_limits={"test.\x00cores": 8})
+    assert response.status_code == 400, response.content
+    assert as_member.get("/api/applications/").status_code == 200
+
+
 def test_submit_application_creates_pending_when_valid(as_member, member, resources):
     response = submit(as_member, name="lab", description="a lab", requested_limits={"test.cores": 8})
     assert response.status_code == 201, response.content

@@ -12,13 +12,16 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import ProjectFactory, UserFactory, assign, make_token
 
-pytestmark = pytest.mark.django_db
+# Real commits, as in production: a request the database refuses must not poison the next one.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _schema() -> schemathesis.BaseSchema:
@@ -43,6 +46,20 @@ FUZZ = hypothesis_settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
 )
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Keep the test's database connection open across requests, as Django's test client does.
+
+    A real WSGI handler closes old connections when a request starts and ends; on PostgreSQL that
+    would close the connection holding the test's transaction.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
