@@ -243,6 +243,10 @@ def test_accept_records_audit_when_settled(project, member, resources):
     event = AuditEvent.objects.get(action="quota.accept")
     assert (event.actor_id, event.project_id, event.target_id) == (member.pk, project.pk, str(commission.serial))
     assert event.detail == {"via": "client", "client": "test", "provisions": {"test.cores": 2}}
+    assert (event.target_type, event.target_repr) == (
+        "identity.commission",
+        f"commission {commission.serial} (accepted)",
+    )
 
 
 def test_resolve_pending_rejects_stale_commission_when_client_has_no_resolver(project, resources):
