@@ -5,9 +5,9 @@
 #   TEMPEST_REGEX='^tempest\.api\.identity\.v3\.test_tokens' scripts/conformance.sh
 #   CONFORMANCE_SUITES=swift scripts/conformance.sh     # only one suite ("tempest", "swift")
 #
-# Suites: tempest's non-admin identity v3, compute, image v2 and network tests (minus
-# scripts/tempest/exclude-list.txt, each line with its reason; docs/conformance.md), then Swift's
-# own functional tests (the swift sdist's test/functional minus s3api, via
+# Suites: tempest's non-admin identity v3, compute, image v2, network and volume (Cinder v3)
+# tests (minus scripts/tempest/exclude-list.txt, each line with its reason; docs/conformance.md),
+# then Swift's own functional tests (the swift sdist's test/functional minus s3api, via
 # scripts/swift_functional/run.sh).
 # Steps: reuse or create .venv-tempest (tempest 47) and .venv-swift; start `scripts/demo.py` on a
 # free 127.0.0.1 port with a temporary data dir; create the accounts of
@@ -16,7 +16,7 @@
 # the portal by its PID and delete the scratch dir (kept with CONFORMANCE_KEEP=1).
 #
 # Exit status rule: non-zero if and only if tempest identity has any failure (or tempest produced
-# no totals), or tempest compute, image or network (each on its own) pass fewer than
+# no totals), or tempest compute, image, network or volume (each on its own) pass fewer than
 # TEMPEST_MIN_PASS_PERCENT (97) of their tests that ran, or Swift's functional tests pass fewer
 # than SWIFT_MIN_PASS_PERCENT (95) of the tests that ran (passed / (passed + failed); skips do
 # not count), or the Swift suite could not run. Counts, exclusions and known failures:
@@ -28,7 +28,7 @@ cd "$ROOT"
 PYTHON="$ROOT/.venv/bin/python"
 TEMPEST_VENV=${TEMPEST_VENV:-$ROOT/.venv-tempest}
 TEMPEST_VERSION=${TEMPEST_VERSION:-47.*}
-TEMPEST_REGEX=${TEMPEST_REGEX:-'^tempest\.api\.(identity\.v3|compute|image\.v2|network)\.'}
+TEMPEST_REGEX=${TEMPEST_REGEX:-'^tempest\.api\.(identity\.v3|compute|image\.v2|network|volume)\.'}
 TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE:-admin}
 TEMPEST_EXCLUDE_LIST=${TEMPEST_EXCLUDE_LIST:-$ROOT/scripts/tempest/exclude-list.txt}
 TEMPEST_CONCURRENCY=${TEMPEST_CONCURRENCY:-2}
@@ -156,7 +156,7 @@ run_tempest() {
     fi
     # Identity: any failure fails. The other areas: a pass-rate gate over the tests that ran.
     local result=0 area passed failed skipped
-    for area in identity compute image network; do
+    for area in identity compute image network volume; do
         read -r passed failed skipped < <(tempest_counts "$area")
         ((passed + failed + skipped > 0)) || continue
         echo "tempest $area: passed=$passed failed=$failed skipped=$skipped"

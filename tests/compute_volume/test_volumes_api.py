@@ -108,7 +108,7 @@ def test_volume_create_records_image_metadata_when_from_image(cinder, image):
 BAD_CREATES = [
     ({"volume": {"size": 0}}, "greater than 0"),
     ({"volume": {"size": "big"}}, "must be an integer"),
-    ({"volume": {"size": 1, "snapshot_id": "00000000-0000-0000-0000-000000000001"}}, "snapshots are not supported"),
+    ({"volume": {"size": 1, "snapshot_id": "00000000-0000-0000-0000-000000000001"}}, "could not be found"),
     ({"volume": {"size": 1, "volume_type": "nope"}}, None),
     ({"volume": {"size": 1, "imageRef": "00000000-0000-0000-0000-000000000001"}}, "unable to access"),
     ({"volume": {"size": 1, "bogus": 1}}, "Unexpected key"),
@@ -160,3 +160,50 @@ def test_microversion_above_max_is_406_when_asked(cinder):
     cinder.version = "3.0"
     response = cinder.get("/volumes")
     assert response.status_code == 200 and response["OpenStack-API-Version"] == "volume 3.0"
+
+
+def test_volume_listing_gives_next_link_when_page_is_full_even_at_the_end(cinder):
+    ids = [cinder.create(1, name=f"v{i}")["id"] for i in range(2)]
+    page = cinder.get("/volumes?limit=1").json()
+    assert [v["id"] for v in page["volumes"]] == [ids[1]] and page["volumes_links"][0]["rel"] == "next"
+    last = cinder.get(f"/volumes?limit=1&marker={ids[1]}").json()
+    assert [v["id"] for v in last["volumes"]] == [ids[0]] and "volumes_links" in last
+    empty = cinder.get(f"/volumes?limit=1&marker={ids[0]}").json()
+    assert empty["volumes"] == [] and "volumes_links" not in empty
+
+
+def test_volume_listing_follows_sort_key_and_dir_when_given(cinder):
+    ids = sorted(cinder.create(1, name=f"v{i}")["id"] for i in range(3))
+    ascending = cinder.get("/volumes/detail?sort_key=id&sort_dir=asc&status=available").json()["volumes"]
+    assert [v["id"] for v in ascending] == ids
+    descending = cinder.get("/volumes?sort_key=id&sort_dir=desc").json()["volumes"]
+    assert [v["id"] for v in descending] == ids[::-1]
+    after = cinder.get(f"/volumes/detail?sort=id:asc&marker={ids[0]}").json()["volumes"]
+    assert [v["id"] for v in after] == ids[1:]
+    by_name = cinder.get("/volumes?sort=name:desc").json()["volumes"]
+    assert [v["name"] for v in by_name] == ["v2", "v1", "v0"]
+
+
+def test_volume_listing_is_400_when_sort_key_unknown(cinder):
+    response = cinder.get("/volumes?sort_key=password")
+    assert response.status_code == 400 and "sort key" in response.json()["badRequest"]["message"]
+
+
+def test_empty_volume_id_is_404_when_get_put_or_delete(cinder):
+    cinder.create(1)
+    for method in ("get", "delete"):
+        response = cinder.call(method, "/volumes/")
+        assert response.status_code == 404 and "itemNotFound" in response.json(), method
+    response = cinder.put("/volumes/", {"volume": {"name": "x"}})
+    assert response.status_code == 404 and "itemNotFound" in response.json()
+
+
+def test_volume_create_is_404_when_snapshot_or_source_volume_unknown(cinder):
+    missing = "00000000-0000-0000-0000-000000000001"
+    for key in ("snapshot_id", "source_volid"):
+        response = cinder.post("/volumes", {"volume": {"size": 1, key: missing}})
+        assert response.status_code == 404 and "itemNotFound" in response.json(), key
+    source = cinder.create(1)
+    response = cinder.post("/volumes", {"volume": {"size": 1, "source_volid": source["id"]}})
+    assert response.status_code == 400 and "Cloning" in response.json()["badRequest"]["message"]
+    assert Volume.objects.count() == 1

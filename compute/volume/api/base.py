@@ -90,8 +90,12 @@ class CinderView(OpenStackView):
         if project is None or (wanted != ctx.project_id and not ctx.is_admin):
             raise NotFound("The resource could not be found.")
         self.project = project
-        if request.method not in SAFE_METHODS and ctx.is_reader_only:
+        if not self.reads_only(request) and ctx.is_reader_only:
             raise Forbidden(f"Policy doesn't allow {request.method} by a reader to be performed.")
+
+    def reads_only(self, request: Request) -> bool:
+        """Whether the request changes nothing (what a reader may send): the safe methods."""
+        return request.method in SAFE_METHODS
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         """Echo the microversion."""

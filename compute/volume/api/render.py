@@ -85,7 +85,7 @@ def volume_view(request: HttpRequest, volume: Volume, *, extended: bool = True, 
     }
     if extended:
         body["os-vol-tenant-attr:tenant_id"] = str(volume.project_id)
-        if volume.image_id:
+        if volume.image_id or volume.image_metadata:
             body["volume_image_metadata"] = dict(volume.image_metadata)
         if admin:
             template = volume.volume_type.disk_template

@@ -1,6 +1,7 @@
 """Cinder URLs, mounted at `/volume` (patterns start with "/" or are empty).
 
-Every route also answers with a trailing slash. Anything else under /volume/v3/{project_id} is
+Every route also answers with a trailing slash, except the volume list (`/volumes/` is an empty
+volume id: a 404). Anything else under /volume/v3/{project_id} is
 Cinder's 404 (after the token check).
 """
 
@@ -10,7 +11,7 @@ from django.urls import URLPattern, re_path
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from compute.volume.api import misc, versions, volumes
+from compute.volume.api import actions, misc, versions, volumes
 from compute.volume.api.base import CinderView
 from portal.errors import NotFound
 
@@ -41,10 +42,11 @@ VOLUME = f"{P}/volumes/{{volume_id}}"
 urlpatterns = [
     route("", versions.VersionsView, "versions"),
     route("/v3", versions.VersionView, "version"),
-    route(f"{P}/volumes", volumes.VolumesView, "volumes"),
+    # No trailing slash: `/volumes/` is an empty volume id, Cinder's 404 (UnknownView).
+    re_path(r"^/v3/(?P<project_id>[^/]+)/volumes$", volumes.VolumesView.as_view(), name="cinder-volumes"),
     route(f"{P}/volumes/detail", volumes.VolumesDetailView, "volumes-detail"),
     route(VOLUME, volumes.VolumeView, "volume"),
-    route(f"{VOLUME}/action", volumes.ActionView, "volume-action"),
+    route(f"{VOLUME}/action", actions.ActionView, "volume-action"),
     route(f"{VOLUME}/metadata", volumes.MetadataView, "volume-metadata"),
     route(f"{VOLUME}/metadata/{{key}}", volumes.MetadataItemView, "volume-metadata-item"),
     route(f"{P}/types", misc.TypesView, "types"),

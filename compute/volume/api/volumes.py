@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -58,25 +59,78 @@ def get_volume(view: CinderView, volume_id: str) -> Volume:
     return found
 
 
+# Cinder's sort keys Nefos can order by (API name -> field); `sort_key`/`sort_dir` or
+# `sort=key[:dir],...`; the default is Cinder's: newest first.
+SORT_FIELDS = {
+    "id": "id",
+    "name": "name",
+    "display_name": "name",
+    "status": "status",
+    "size": "size",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "availability_zone": "availability_zone",
+    "bootable": "bootable",
+}
+DEFAULT_SORT = [("created_at", "desc"), ("id", "desc")]
+
+
+def _sort(params: Any) -> list[tuple[str, str]]:
+    """The requested order as (field, "asc"|"desc") pairs, ending with id (Cinder's 400 for bad keys)."""
+    if params.get("sort"):
+        pairs = [(part.partition(":")[0].strip(), part.partition(":")[2].strip()) for part in params["sort"].split(",")]
+    elif params.get("sort_key") or params.get("sort_dir"):
+        keys = (params.get("sort_key") or "created_at").split(",")
+        dirs = (params.get("sort_dir") or "").split(",")
+        pairs = [(key.strip(), (dirs[i] if i < len(dirs) else dirs[-1]).strip()) for i, key in enumerate(keys)]
+    else:
+        return list(DEFAULT_SORT)
+    order: list[tuple[str, str]] = []
+    for key, direction in pairs:
+        if key not in SORT_FIELDS:
+            raise ValidationFailed(f"Invalid input received: Invalid sort key {key}.")
+        direction = direction.lower() or "desc"
+        if direction not in ("asc", "desc"):
+            raise ValidationFailed(f"Invalid input received: Invalid sort dirs passed: {direction}.")
+        order.append((SORT_FIELDS[key], direction))
+    if all(field != "id" for field, _ in order):
+        order.append(("id", order[-1][1]))
+    return order
+
+
+def _after(anchor: Volume, order: list[tuple[str, str]]) -> Q:
+    """The rows after `anchor` in `order` (keyset paging: the marker itself is not repeated)."""
+    after = Q(pk__in=[])
+    for i, (field, direction) in enumerate(order):
+        step = Q(**{f"{field}__{'gt' if direction == 'asc' else 'lt'}": getattr(anchor, field)})
+        for prior, _ in order[:i]:
+            step &= Q(**{prior: getattr(anchor, prior)})
+        after |= step
+    return after
+
+
 def _page(view: CinderView, request: Request) -> tuple[list[Volume], bool]:
+    """One page of the URL project's volumes, and whether a next link is due.
+
+    As Cinder, a full page gets a next link (so the last page may be empty).
+    """
     rows = Volume.objects.for_project(view.project.pk).select_related("volume_type", "cluster")
     params = request.query_params
     for key in ("name", "status"):
         if params.get(key):
             rows = rows.filter(**{key: params[key]})
+    order = _sort(params)
     marker = params.get("marker")
     if marker:
-        anchor = get_volume(view, marker)
-        rows = rows.filter(created_at__lte=anchor.created_at).exclude(pk=anchor.pk)
-        rows = rows.exclude(created_at=anchor.created_at, id__lt=anchor.pk)
+        rows = rows.filter(_after(get_volume(view, marker), order))
     raw = params.get("limit")
     limit = MAX_LIMIT
     if raw is not None:
         if not raw.isdigit():
             raise ValidationFailed(f"Invalid input received: limit={raw} must be a non-negative integer.")
         limit = min(int(raw), MAX_LIMIT) or MAX_LIMIT
-    items = list(rows.order_by("-created_at", "id")[: limit + 1])
-    return items[:limit], len(items) > limit and raw is not None
+    items = list(rows.order_by(*[f"{'-' if d == 'desc' else ''}{f}" for f, d in order])[:limit])
+    return items, raw is not None and len(items) == limit
 
 
 def _listing(view: CinderView, request: Request, *, detail: bool) -> Response:
@@ -100,6 +154,11 @@ def _spec(view: CinderView, item: dict[str, Any]) -> VolumeSpec:
     unknown = sorted(set(item) - CREATE_KEYS)
     if unknown:
         raise ValidationFailed(f"Invalid input for field/attribute volume. Unexpected key(s): {', '.join(unknown)}.")
+    if item.get("snapshot_id") is not None:
+        # There are no snapshots here, so every snapshot id is unknown: Cinder's 404.
+        raise NotFound(f"Snapshot {item['snapshot_id']} could not be found.")
+    if item.get("source_volid") is not None:
+        get_volume(view, item["source_volid"])  # an unknown source is Cinder's 404; a known one cannot be cloned
     for key, reason in UNSUPPORTED_SOURCES.items():
         if item.get(key) is not None:
             raise ValidationFailed(f"Invalid input received: {reason}")
@@ -239,35 +298,3 @@ class MetadataItemView(CinderView):
         """Remove one item."""
         volumes.delete_metadata_key(get_volume(self, volume_id), key, actor=self.actor)
         return Response(status=200)
-
-
-class ActionView(CinderView):
-    """`POST /volume/v3/{project_id}/volumes/{volume_id}/action`: os-extend and friends."""
-
-    def post(self, request: Request, project_id: str, volume_id: str) -> Response:
-        """Run one action."""
-        volume = get_volume(self, volume_id)
-        data = body_of(request)
-        if len(data) != 1:
-            raise ValidationFailed("Invalid request body: exactly one action is required.")
-        name, args = next(iter(data.items()))
-        if name == "os-extend":
-            if not isinstance(args, dict) or "new_size" not in args:
-                raise ValidationFailed("Invalid input for field/attribute os-extend. 'new_size' is a required property")
-            volumes.extend_volume(volume, args["new_size"], actor=self.actor)
-            return Response(status=202)
-        if name in (
-            "os-attach",
-            "os-detach",
-            "os-reserve",
-            "os-unreserve",
-            "os-begin_detaching",
-            "os-roll_detaching",
-            "os-initialize_connection",
-            "os-terminate_connection",
-        ):
-            raise ValidationFailed(
-                f"Invalid input received: {name} is not offered: attach and detach volumes through the server "
-                "(Nova's os-volume_attachments, `openstack server add volume`)."
-            )
-        raise ValidationFailed(f"Invalid input received: There is no such action: {name}")

@@ -152,6 +152,38 @@ def delete_metadata_key(volume: Volume, key: str, *, actor: Any) -> Volume:
 
 
 @transaction.atomic
+def set_bootable(volume: Volume, bootable: bool, *, actor: Any) -> Volume:
+    """Set Cinder's bootable flag (`os-set_bootable`); Nefos boots from no volume, so it is a label."""
+    row = _locked(volume)
+    row.bootable = bootable
+    row.updated_at = timezone.now()
+    row.save(update_fields=["bootable", "updated_at"])
+    return row
+
+
+@transaction.atomic
+def set_image_metadata(volume: Volume, metadata: dict[str, str], *, actor: Any) -> Volume:
+    """Merge keys into the volume's image metadata (`os-set_image_metadata`)."""
+    row = _locked(volume)
+    row.image_metadata = {**row.image_metadata, **metadata}
+    row.updated_at = timezone.now()
+    row.save(update_fields=["image_metadata", "updated_at"])
+    return row
+
+
+@transaction.atomic
+def unset_image_metadata(volume: Volume, key: str, *, actor: Any) -> Volume:
+    """Remove one image metadata key (`os-unset_image_metadata`; 404 when it is not set, as Cinder)."""
+    row = _locked(volume)
+    if key not in row.image_metadata:
+        raise NotFound(f"Glance metadata for volume {row.pk} cannot be found (key {key}).")
+    row.image_metadata = {k: v for k, v in row.image_metadata.items() if k != key}
+    row.updated_at = timezone.now()
+    row.save(update_fields=["image_metadata", "updated_at"])
+    return row
+
+
+@transaction.atomic
 def extend_volume(volume: Volume, new_size: Any, *, actor: Any) -> Volume:
     """Grow an available volume to `new_size` GiB and charge the growth.
 
