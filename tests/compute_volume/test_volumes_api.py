@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import pytest
+
 from compute.volume.models import Volume
 from identity.services import quotas
 
@@ -207,3 +211,29 @@ def test_volume_create_is_404_when_snapshot_or_source_volume_unknown(cinder):
     response = cinder.post("/volumes", {"volume": {"size": 1, "source_volid": source["id"]}})
     assert response.status_code == 400 and "Cloning" in response.json()["badRequest"]["message"]
     assert Volume.objects.count() == 1
+
+
+def test_volume_listing_keeps_only_matching_metadata_and_bootable_when_filtered(cinder):
+    # Found by tempest (test_volume_list_with_detail_param_metadata, ..._details_by_bootable): the
+    # filters were ignored, so another worker's volume in the same project showed up.
+    work = cinder.create(1, name="w", metadata={"Type": "work", "Env": "lab"})
+    cinder.create(1, name="h", metadata={"Type": "home"})
+    boot = cinder.create(1, name="b")
+    assert cinder.post(f"/volumes/{boot['id']}/action", {"os-set_bootable": {"bootable": True}}).status_code == 200
+
+    by_meta = cinder.get("/volumes/detail?" + urlencode({"metadata": "{'Type': 'work'}"})).json()["volumes"]
+    assert [v["id"] for v in by_meta] == [work["id"]]
+    both = cinder.get("/volumes?" + urlencode({"metadata": "{'Type': 'work', 'Env': 'prod'}"})).json()["volumes"]
+    assert both == []
+    not_bootable = cinder.get("/volumes/detail?bootable=false").json()["volumes"]
+    assert {v["name"] for v in not_bootable} == {"w", "h"}
+    assert [v["name"] for v in cinder.get("/volumes/detail?bootable=True").json()["volumes"]] == ["b"]
+    odd = cinder.create(1, name="o", metadata={"a__b": "1", "exact": "2"})
+    query = urlencode({"metadata": "{'a__b': '1', 'exact': '2'}"})
+    assert [v["id"] for v in cinder.get(f"/volumes?{query}").json()["volumes"]] == [odd["id"]]
+
+
+@pytest.mark.parametrize("query", ["bootable=maybe", "metadata=Type", "metadata=%7B1%3A+2%7D", "metadata=__import__"])
+def test_volume_listing_is_400_when_filter_is_malformed(cinder, query):
+    response = cinder.get(f"/volumes?{query}")
+    assert response.status_code == 400, response.content

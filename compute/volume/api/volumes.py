@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compute.image.services.access import visible as visible_image
-from compute.volume.api import render
+from compute.volume.api import filters, render
 from compute.volume.api.base import CinderView, body_of, entity, metadata_of, text
 from compute.volume.models import Volume
 from compute.volume.services import types, volumes
@@ -119,6 +119,7 @@ def _page(view: CinderView, request: Request) -> tuple[list[Volume], bool]:
     for key in ("name", "status"):
         if params.get(key):
             rows = rows.filter(**{key: params[key]})
+    rows = filters.apply(rows, params)
     order = _sort(params)
     marker = params.get("marker")
     if marker:
