@@ -68,7 +68,8 @@ def quota_set(project: Project, *, network: bool, detail: bool = False, defaults
     return result
 
 
-def _limit(item: str, value: Any) -> int:
+def parse_limit(item: str, value: Any) -> int:
+    """A quota-set limit as OpenStack clients send it (-1 = unlimited) as a ledger limit; 400 if invalid."""
     if isinstance(value, bool):
         raise ValidationFailed(f"Invalid input for field/attribute {item}. Value: {value}.")
     try:
@@ -87,9 +88,9 @@ def set_quotas(project: Project, values: dict[str, Any], *, network: bool, actor
     fixed = {**FIXED, **(FIXED_NETWORK if network else {})}
     for item, value in values.items():
         if item in items:
-            quotas.set_limit(project, items[item], _limit(item, value), actor=actor)
+            quotas.set_limit(project, items[item], parse_limit(item, value), actor=actor)
         elif item in fixed:
-            if _limit(item, value) != _limit(item, fixed[item]):
+            if parse_limit(item, value) != parse_limit(item, fixed[item]):
                 raise ValidationFailed(f"Quota item {item} is fixed at {fixed[item]} and cannot be changed.")
         else:
             raise ValidationFailed(f"Bad key(s) {item} in quota_set")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
+from compute.services.quota_sets import parse_limit
 from compute.volume.services import charges
 from compute.volume.services.volumes import MAX_SIZE_GIB
 from identity.models import Project
@@ -56,26 +57,14 @@ def quota_set(project: Project, *, usage: bool = False, defaults: bool = False) 
     return result
 
 
-def _limit(item: str, value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValidationFailed(f"Invalid input for field/attribute {item}. Value: {value}.")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"Invalid input for field/attribute {item}. Value: {value}.") from None
-    if number < -1:
-        raise ValidationFailed(f"Quota limit {number} for {item} must be -1 or greater.")
-    return UNLIMITED if number == -1 else min(number, UNLIMITED)
-
-
 @transaction.atomic
 def set_quotas(project: Project, values: dict[str, Any], *, actor: Any) -> None:
     """Set ledger limits from Cinder quota items; fixed items may only be given their current value."""
     for item, value in values.items():
         if item in LEDGER:
-            quotas.set_limit(project, LEDGER[item], _limit(item, value), actor=actor)
+            quotas.set_limit(project, LEDGER[item], parse_limit(item, value), actor=actor)
         elif item in FIXED:
-            if _limit(item, value) != FIXED[item]:
+            if parse_limit(item, value) != FIXED[item]:
                 raise ValidationFailed(f"Quota item {item} is fixed at {FIXED[item]} and cannot be changed.")
         else:
             raise ValidationFailed(f"Bad key(s) in quota set: {item}")
