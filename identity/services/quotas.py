@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from identity.models import Project, User
 from identity.quota_models import Commission, Holding, Resource
-from identity.services import ledger_pg, ledger_sql
+from identity.services import ledger_fast, ledger_pg, ledger_sql
+from identity.services.ledger_fast import commission_from as _commission_from
+from identity.services.ledger_fast import refuse as _refuse
 from portal import audit
 from portal.errors import Conflict, InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from portal.models import AuditEvent
@@ -156,6 +158,9 @@ def issue(
         "user_id": user.pk if user is not None else None,
     }
     try:
+        if _one_statement(wanted) and not transaction.get_connection().in_atomic_block:
+            # All or nothing by itself: on its own, its row locks never wait on a round trip.
+            return ledger_fast.issue(project, user, wanted, actor=actor, detail=detail, holding_rows=_holding_rows)
         with transaction.atomic():
             return _issue(project, user, wanted, actor=actor, detail=detail)
     except IntegrityError:
@@ -181,8 +186,8 @@ def _issue(
 ) -> Commission:
     """The body of `issue`, inside its transaction."""
     names = sorted(wanted)
-    if wanted and ledger_pg.available() and all(quantity > 0 for quantity in wanted.values()):
-        return _issue_in_one_statement(project, user, wanted, actor=actor, detail=detail)
+    if _one_statement(wanted):
+        return ledger_fast.issue(project, user, wanted, actor=actor, detail=detail, holding_rows=_holding_rows)
     commission = Commission.objects.create(
         client=detail["client"],
         client_key=detail["client_key"],
@@ -205,6 +210,11 @@ def _issue(
     return commission
 
 
+def _one_statement(wanted: dict[str, int]) -> bool:
+    """Whether this commission can be issued by `ledger_pg`'s one statement (charges, on PostgreSQL)."""
+    return bool(wanted) and ledger_pg.available() and all(quantity > 0 for quantity in wanted.values())
+
+
 def _holding_rows(project: Project, user: User | None, names: list[str]) -> list[tuple[int, str, str | None]]:
     """The holdings a commission of `names` charges (made first if missing), by id."""
     user_id = user.pk if user is not None else None
@@ -218,57 +228,13 @@ def _holding_rows(project: Project, user: User | None, names: list[str]) -> list
     return rows
 
 
-def _issue_in_one_statement(
-    project: Project, user: User | None, wanted: dict[str, int], *, actor: User | None, detail: dict[str, Any]
-) -> Commission:
-    """`_issue` for charges only, on PostgreSQL: one statement after the holdings are known."""
-    rows = _holding_rows(project, user, sorted(wanted))
-    now = timezone.now()
-    fields = {
-        "client": detail["client"],
-        "client_key": detail["client_key"],
-        "project_id": project.pk,
-        "user_id": user.pk if user is not None else None,
-        "reason": detail["reason"][:255],
-        "target": detail["target"][:255],
-        "issued_at": now,
-    }
-    event = audit.columns(
-        actor, "quota.issue", project_id=project.pk, target_type=Commission._meta.label_lower, detail=detail
-    )
-    event["time"] = now
-    serial, widened = ledger_pg.issue_charges(fields, event, [(pk, wanted[name]) for pk, name, _ in rows])
-    for pk, name, _ in rows:
-        if pk not in widened:
-            _refuse(Holding.objects.with_bracket().get(pk=pk), wanted[name])
-    return _commission_from({**fields, "serial": serial, "state": Commission.State.PENDING, "resolved_at": None})
-
-
-def _commission_from(columns: dict[str, Any]) -> Commission:
-    """A Commission instance for a row read or written in SQL (as if loaded by the ORM)."""
-    names = [field.attname for field in Commission._meta.concrete_fields]
-    return Commission.from_db("default", names, [columns[name] for name in names])
-
-
-def _refuse(holding: Holding, quantity: int) -> None:
-    """Raise the error for a provision its holding cannot take."""
-    if quantity > 0:
-        scope = f" (per-user limit of {holding.user_id})" if holding.user_id else ""
-        raise QuotaExceeded(
-            f"Quota exceeded for {holding.resource_id}{scope}: limit {holding.limit}, "
-            f"in use {holding.usage_max}, requested {quantity}.",
-            resource=holding.resource_id,
-            limit=holding.limit,
-            usage=holding.usage_max,
-            requested=quantity,
-        )
-    in_use = holding.usage_min - quantity  # the floor without this release, which it already counts
-    raise ValidationFailed(f"Cannot release {-quantity} of {holding.resource_id}: only {in_use} in use.")
-
-
 def _settle(serial: int, *, accept: bool, actor: User | None, via: str) -> tuple[Commission, bool]:
     """Accept or reject a pending commission; return it and whether this call changed it."""
     goal = Commission.State.ACCEPTED if accept else Commission.State.REJECTED
+    if accept and ledger_pg.available() and not transaction.get_connection().in_atomic_block:
+        fast = ledger_fast.accept(serial, actor=actor, via=via, relaxed_clients=sorted(_resolvers))
+        if fast is not None:
+            return fast, True
     with transaction.atomic():
         # One conditional UPDATE both claims the commission (row lock) and checks it is pending.
         commission, provisions = _claim(serial, goal)

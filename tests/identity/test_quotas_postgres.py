@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from identity.quota_models import Commission, Holding, Provision, Resource
-from identity.services import quotas
+from identity.services import ledger_fast, quotas
 from portal.errors import QuotaExceeded
+from portal.models import AuditEvent
 from tests import concurrency
 from tests.factories import ProjectFactory
 
@@ -154,3 +155,51 @@ def test_issue_refuses_the_first_full_holding_and_keeps_the_others_when_charging
     assert refused.value.resource == "pg.gib"
     assert brackets(ledger) == {"pg.cores": (0, 0), "pg.gib": (0, 40)}
     assert not Commission.objects.filter(client_key="both").exists()
+
+
+def test_issue_outside_a_transaction_stands_alone_and_inside_one_rolls_back_with_it(ledger):
+    quotas.issue(ledger, {"pg.cores": 2}, actor=None, client="pg", client_key="alone")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        quotas.issue(ledger, {"pg.cores": 3}, actor=None, client="pg", client_key="inside")
+        raise RuntimeError("the caller's transaction fails")
+
+    assert brackets(ledger)["pg.cores"] == (0, 2)
+    assert list(Commission.objects.values_list("client_key", flat=True)) == ["alone"]
+
+
+def test_issue_retries_with_fresh_holding_ids_when_a_cached_one_is_gone(ledger):
+    quotas.issue(ledger, {"pg.cores": 1}, actor=None, client="pg", client_key="warm")
+    key = (str(ledger.pk), ("pg.cores",))
+    assert key in ledger_fast._project_holdings
+    ledger_fast._project_holdings[key] = [(10**12, "pg.cores", None)]  # a holding id that does not exist
+
+    quotas.issue(ledger, {"pg.cores": 1}, actor=None, client="pg", client_key="after")
+
+    assert brackets(ledger)["pg.cores"] == (0, 2)
+    assert ledger_fast._project_holdings[key][0][0] == Holding.objects.get(project=ledger, resource="pg.cores").pk
+
+
+def test_accept_in_one_statement_audits_the_commission_with_its_provisions(ledger):
+    serial = quotas.issue(ledger, {"pg.cores": 2, "pg.gib": 3}, actor=None, client="pg", client_key="k").serial
+
+    accepted = quotas.accept(serial)
+
+    assert accepted.state == Commission.State.ACCEPTED
+    assert quotas.accept(serial).state == Commission.State.ACCEPTED  # a replay changes nothing
+    event = AuditEvent.objects.get(action="quota.accept", target_id=str(serial))
+    assert event.detail == {"via": "client", "client": "pg", "provisions": {"pg.cores": 2, "pg.gib": 3}}
+    assert event.project_id == str(ledger.pk)
+    assert event.target_repr == f"commission {serial} (accepted)"
+    assert brackets(ledger) == {"pg.cores": (2, 2), "pg.gib": (3, 3)}
+
+
+def test_accepting_a_release_takes_the_general_path_and_lowers_usage(ledger):
+    quotas.accept(quotas.issue(ledger, {"pg.cores": 5}, actor=None, client="pg", client_key="in").serial)
+    release = quotas.issue(ledger, {"pg.cores": -2}, actor=None, client="pg", client_key="out")
+    assert brackets(ledger)["pg.cores"] == (3, 5)
+
+    quotas.accept(release.serial)
+
+    assert brackets(ledger)["pg.cores"] == (3, 3)
+    assert AuditEvent.objects.filter(action="quota.accept", target_id=str(release.serial)).count() == 1
