@@ -192,3 +192,18 @@ def test_bulk_subnets_are_created_together_when_posted_as_a_list(member_api, net
     }
     response = member_api.post(f"{V2}/subnets", body, format="json")
     assert response.status_code == 201 and len(response.json()["subnets"]) == 2
+
+
+def test_subnets_say_whether_their_network_is_external_and_filter_on_it(member_api, net, public_net):
+    private = make_subnet(member_api, net["id"], "192.168.30.0/24")
+    assert private["router:external"] is False
+
+    public = member_api.get(f"{V2}/subnets/{public_net['subnet_id']}").json()["subnet"]
+    assert public["router:external"] is True
+    external = member_api.get(f"{V2}/subnets?router:external=true").json()["subnets"]
+    internal = member_api.get(f"{V2}/subnets?router:external=false").json()["subnets"]
+    assert [s["id"] for s in external] == [public_net["subnet_id"]]
+    assert private["id"] in {s["id"] for s in internal}
+    assert public_net["subnet_id"] not in {s["id"] for s in internal}
+    aliases = {e["alias"] for e in member_api.get(f"{V2}/extensions").json()["extensions"]}
+    assert "subnet-external-network" in aliases

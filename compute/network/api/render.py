@@ -77,6 +77,7 @@ def subnet(obj: Subnet) -> dict[str, Any]:
         "ipv6_address_mode": obj.ipv6_address_mode,
         "subnetpool_id": None,
         "service_types": [],
+        "router:external": obj.network.external,  # the subnet-external-network extension
     }
 
 

@@ -74,6 +74,7 @@ LISTING = Listing(
         "project_id": Filter("project_id"),
         "tenant_id": Filter("project_id"),
         "revision_number": Filter("revision_number", int_filter),
+        "router:external": Filter("network__external", bool_filter),
     },
     sort_keys={
         "id": "pk",
@@ -127,7 +128,8 @@ class SubnetsView(NeutronView):
 
     def get(self, request: Request) -> Response:
         """List the subnets visible to the caller."""
-        return Response(paged(request, Subnet.objects.visible_to(self.ctx()), LISTING, render.subnet))
+        visible = Subnet.objects.visible_to(self.ctx()).select_related("network")
+        return Response(paged(request, visible, LISTING, render.subnet))
 
     def post(self, request: Request) -> Response:
         """Create one subnet, or several (`{"subnets": [...]}`) in one transaction."""

@@ -53,6 +53,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "standard-attr-timestamp": ("Resource timestamps", "Adds created_at and updated_at fields to all Neutron "
                                 "resources that have Neutron standard attributes."),
     "stateful-security-group": ("Stateful security group", "Indicates if the security group is stateful or not"),
+    "subnet-external-network": ("Subnet External Network", "Informs if the subnet is associated with a "
+                                "router:external network"),
 }  # fmt: skip
 
 
