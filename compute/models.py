@@ -227,3 +227,23 @@ class ServerTag(models.Model):
 
     def __str__(self) -> str:
         return self.tag
+
+
+class PendingVolumeAttachment(models.Model):
+    """A volume chosen in the dashboard's create wizard, attached once its new server is first ACTIVE.
+
+    Nova refuses attaching while a server builds, so the wizard records the choice here and
+    `compute.volume.services.pending` attaches the volumes one job after another when the server's
+    instance events show it ACTIVE (the row goes once its attach is queued or has failed for good).
+    One row per volume: a volume waits for one server at most.
+    """
+
+    server = models.ForeignKey(Server, on_delete=models.CASCADE, related_name="pending_volumes")
+    volume = models.OneToOneField("volume.Volume", on_delete=models.CASCADE, related_name="pending_attachment")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.volume_id} -> {self.server_id}"

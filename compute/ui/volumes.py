@@ -28,7 +28,7 @@ from compute.ui.volume_forms import (
     available_volumes,
 )
 from compute.volume.models import Volume, VolumeType
-from compute.volume.services import attachments
+from compute.volume.services import attachments, pending
 from compute.volume.services import volumes as volume_service
 from compute.volume.services.listing import ATTACHED
 from identity.models import Project
@@ -222,12 +222,14 @@ def server_volumes(request: HttpRequest, server_id: str) -> HttpResponse:
     server = scope.server_of(project, server_id)
     rows = Volume.objects.filter(server=server, status__in=ATTACHED).select_related("volume_type")
     volumes = [VolumeView(row) for row in rows.order_by("attached_at", "id")]
+    waiting = pending.waiting(server)  # chosen in the create wizard, attached once the server is ACTIVE
     can_write = scope.can_write(request, project)
     context = {
         "server": server,
         "volumes": volumes,
+        "waiting": waiting,
         "choices": available_volumes(project) if can_write else [],
-        "polling": any(v.transitional for v in volumes),
+        "polling": bool(waiting) or any(v.transitional for v in volumes),
         "poll_seconds": POLL_SECONDS,
         "can_write": can_write,
     }

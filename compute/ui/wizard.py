@@ -1,6 +1,7 @@
 """The create-server wizard: one page choosing image, flavor, network, key pair, name and count,
-with the quota impact (usage + this request vs. the limit for servers, vCPUs, RAM and disk)
-shown before submitting and refreshed by htmx when the flavor or the count changes.
+and volumes to attach (existing ones, new blank ones: `wizard_volumes`), with the quota impact
+(usage + this request vs. the limit for servers, vCPUs, RAM, disk, volumes and volume GiB) shown
+before submitting and refreshed by htmx when the flavor, the count or a new volume's size changes.
 
 The impact is a preview; the ledger decides when the servers are created (`create_servers`
 charges them), and its refusal is shown on the form with the ledger's message.
@@ -8,6 +9,7 @@ charges them), and its refusal is shown on the form with the ledger's message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +19,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from compute.models import Flavor
+from compute.models import Flavor, Server
 from compute.services import charges, flavors
-from compute.services.servers import ServerRequest, create_servers
-from compute.ui import scope
+from compute.services.servers import ServerRequest
+from compute.ui import scope, wizard_volumes
 from compute.ui.forms import MAX_COUNT, ServerCreateForm
+from compute.volume.services import charges as volume_charges
 from identity.models import Project
 from identity.services import quotas
 from identity.tokens import TokenContext
@@ -29,7 +32,14 @@ from portal.errors import DomainError, NotFound
 from portal.ui.nav import render_page
 from portal.ui.quota_bars import format_quantity
 
-RESOURCES = (charges.SERVERS, charges.CORES, charges.RAM, charges.DISK)
+RESOURCES = (
+    charges.SERVERS,
+    charges.CORES,
+    charges.RAM,
+    charges.DISK,
+    volume_charges.VOLUMES,
+    volume_charges.GIB,
+)
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,17 @@ class Impact:
         )
 
 
-def quota_impact(project: Project, flavor: Flavor | None, count: int) -> list[Impact]:
-    """The four compute resources before and after booting `count` servers of `flavor`."""
+def quota_impact(project: Project, flavor: Flavor | None, count: int, volume_sizes: Sequence[int] = ()) -> list[Impact]:
+    """The compute and volume resources before and after booting `count` servers of `flavor` with
+    new volumes of `volume_sizes` GiB (existing volumes being attached change no quota)."""
     wanted = (
         charges.server_charges(flavor.vcpus, flavor.ram, flavor.disk + flavor.ephemeral, servers=1)
         if flavor is not None
         else {}
     )
+    wanted = {name: qty * count for name, qty in wanted.items()}
+    wanted[volume_charges.VOLUMES] = len(volume_sizes)
+    wanted[volume_charges.GIB] = sum(volume_sizes)
     rows = {row["resource"]: row for row in quotas.usage(project) if row["resource"] in RESOURCES}
     return [
         Impact(
@@ -93,7 +107,7 @@ def quota_impact(project: Project, flavor: Flavor | None, count: int) -> list[Im
             description=rows[name].get("description", "") or name,
             unit=rows[name].get("unit", ""),
             used=rows[name].get("usage", 0) + rows[name].get("pending", 0),
-            request=wanted.get(name, 0) * count,
+            request=wanted.get(name, 0),
             limit=rows[name].get("limit"),
         )
         for name in RESOURCES
@@ -114,60 +128,92 @@ def _flavor_and_count(source: Any, ctx: TokenContext) -> tuple[Flavor | None, in
     return flavor, count
 
 
-def _impact_context(project: Project, flavor: Flavor | None, count: int) -> dict[str, object]:
-    rows = quota_impact(project, flavor, count)
-    return {"impact": rows, "impact_over": any(r.over for r in rows), "impact_flavor": flavor, "impact_count": count}
+def _impact_context(project: Project, flavor: Flavor | None, count: int, sizes: list[int]) -> dict[str, object]:
+    rows = quota_impact(project, flavor, count, sizes)
+    return {
+        "impact": rows,
+        "impact_over": any(r.over for r in rows),
+        "impact_flavor": flavor,
+        "impact_count": count,
+        "impact_volumes": len(sizes),
+        "impact_volume_gib": sum(sizes),
+    }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def server_create(request: HttpRequest) -> HttpResponse:
-    """The wizard; POST boots the servers (all or none) and goes to the new server or the list."""
+    """The wizard; POST boots the servers with their volumes (all or none) and goes to the new server or the list."""
     project = scope.project_of(request)
     scope.require_write(request, project)
     ctx = scope.ctx_for(request, project)
     form = ServerCreateForm(request.POST or None, ctx=ctx, project=project, initial={"count": 1})
+    volume_form = wizard_volumes.WizardVolumesForm(request.POST or None, project=project)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            spec = ServerRequest(
-                name=data["name"],
-                flavor_ref=data["flavor"],
-                image_ref=data["image"],
-                networks=form.networks_value(),
-                key_name=data["key_name"] or None,
-                min_count=data["count"],
-                max_count=data["count"],
-            )
-            try:
-                made, _reservation = create_servers(ctx, spec, actor=request.user)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status
+        source: Any = request.POST
+    else:
+        choices = list(form.fields["flavor"].choices)
+        source = {"flavor": choices[0][0]} if choices else {}
+    flavor, count = _flavor_and_count(source, ctx)
+    if request.method == "POST":
+        valid = all([form.is_valid(), volume_form.is_valid()])  # both, so both show their errors
+        if valid:
+            volume_form.check_fits(flavor, form.cleaned_data["count"])
+            valid = volume_form.is_valid()
+        if valid:
+            made = _boot(request, ctx, project, form, volume_form)
+            if isinstance(made, int):
+                status = made
             else:
                 names = ", ".join(server.name for server in made)
-                messages.success(request, f"Building {names}.")
+                picks = volume_form.picks()
+                extra = f" Its {len(picks.existing) + len(picks.new)} volume(s) are attached once it is ACTIVE."
+                messages.success(request, f"Building {names}." + (extra if picks else ""))
                 if len(made) == 1:
                     return redirect("cloud_server", made[0].pk)
                 return redirect("cloud_servers")
         else:
             status = 400
-    if request.method == "POST":
-        source: dict = request.POST
-    else:
-        choices = list(form.fields["flavor"].choices)
-        source = {"flavor": choices[0][0]} if choices else {}
-    flavor, count = _flavor_and_count(source, ctx)
-    context = {"form": form, **_impact_context(project, flavor, count)}
+    context = {
+        "form": form,
+        "volume_form": volume_form,
+        **_impact_context(project, flavor, count, wizard_volumes.new_sizes(source)),
+    }
     return render_page(request, "compute/server_create.html", context, status=status)
+
+
+def _boot(
+    request: HttpRequest,
+    ctx: TokenContext,
+    project: Project,
+    form: ServerCreateForm,
+    volume_form: wizard_volumes.WizardVolumesForm,
+) -> list[Server] | int:
+    """Boot what the valid forms ask for; the servers, or the HTTP status of the refusal shown on the form."""
+    data = form.cleaned_data
+    spec = ServerRequest(
+        name=data["name"],
+        flavor_ref=data["flavor"],
+        image_ref=data["image"],
+        networks=form.networks_value(),
+        key_name=data["key_name"] or None,
+        min_count=data["count"],
+        max_count=data["count"],
+    )
+    try:
+        return wizard_volumes.boot(ctx, spec, project, volume_form.picks(), actor=request.user)
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return exc.status
 
 
 @login_required
 @require_GET
 def quota_preview(request: HttpRequest) -> HttpResponse:
-    """The quota impact panel for `?flavor=&count=` (the partial the wizard re-fetches)."""
+    """The quota impact panel for `?flavor=&count=&vol-size_N=` (the partial the wizard re-fetches)."""
     project = scope.project_of(request)
     ctx = scope.ctx_for(request, project)
     flavor, count = _flavor_and_count(request.GET, ctx)
-    return render(request, "compute/_quota_impact.html", _impact_context(project, flavor, count))
+    context = _impact_context(project, flavor, count, wizard_volumes.new_sizes(request.GET))
+    return render(request, "compute/_quota_impact.html", context)

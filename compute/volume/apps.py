@@ -1,5 +1,6 @@
 """App config of compute.volume: Cinder's data and API, its quota resolver, the volume types seeded on
-`manage.py bootstrap`, the receiver that moves volumes when their instance's jobs end, and the guard
+`manage.py bootstrap`, the receiver that moves volumes when their instance's jobs end (then the one
+attaching the volumes a new server waits for, `services.pending`), and the guard
 refusing to delete a project whose volumes still have disks on clusters."""
 
 from django.apps import AppConfig
@@ -17,7 +18,7 @@ class VolumeConfig(AppConfig):
         from backend_ganeti.models import Instance
         from backend_ganeti.signals import instance_changed
         from compute.volume.bootstrap import on_bootstrapped
-        from compute.volume.services import charges, completion, project_guard
+        from compute.volume.services import charges, completion, pending, project_guard
         from identity.services import quotas
         from identity.signals import bootstrapped, project_deleting
 
@@ -26,4 +27,6 @@ class VolumeConfig(AppConfig):
         instance_changed.connect(
             completion.on_instance_changed, sender=Instance, dispatch_uid="volume.instance_changed"
         )
+        # After compute's receiver (the server shows the event) and completion's (ended jobs applied).
+        instance_changed.connect(pending.on_instance_changed, sender=Instance, dispatch_uid="volume.pending_attach")
         project_deleting.connect(project_guard.refuse_while_volumes, dispatch_uid="volume.project_guard")

@@ -1,7 +1,7 @@
 """End to end in Debian's Chromium: sign in, create a server through the wizard (watching the quota
-impact follow the count), see it ACTIVE in the servers list, stop it from its page, start it, open
-its console page (noVNC's status badge), delete it and see it gone, and upload an image file
-through the page's upload script.
+impact follow the count and a new 1 GiB volume, seen attached on the server page once ACTIVE), see
+it ACTIVE in the servers list, stop it from its page, start it, open its console page (noVNC's
+status badge), delete it and see it gone, and upload an image file through the page's upload script.
 
 The cluster is the in-memory fake behind backend_ganeti and its jobs run as they are enqueued, in
 the live server's thread (the test database lives in this process).
@@ -63,9 +63,17 @@ def test_wizard_creates_server_seen_active_in_list_when_driven_in_chromium(live_
             page.fill("#id_count", "1")
             page.dispatch_event("#id_count", "change")
             page.locator("#quota-impact", has_text="1 \u00d7 m1.tiny").wait_for()
+            page.fill("#id_vol-size_0", "1")  # the Volumes step: one new 1 GiB volume
+            page.fill("#id_vol-name_0", "browser-data")
+            page.dispatch_event("#id_vol-size_0", "change")
+            page.locator("#quota-impact", has_text="+ 1 new volume (1 GiB)").wait_for()
+            assert "0 + 1 of 10" in page.inner_text(".quota-impact[data-resource='volume.volumes']")
             page.click("#create-server")
             page.locator("#messages", has_text="Building browser-vm").wait_for()
             assert page.inner_text("#server-panel .server-status") == "ACTIVE"
+            attached = page.locator("#server-volumes .server-volume", has_text="browser-data")
+            attached.wait_for()  # the card arrives through htmx; the volume was attached once ACTIVE
+            assert "/dev/vdb" in attached.inner_text() and "in-use" in attached.inner_text()
             assert page.locator("#console-link").get_attribute("target") == "_blank"
 
             page.goto(f"{base}/cloud/servers/")
