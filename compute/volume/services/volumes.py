@@ -116,27 +116,30 @@ def _locked(volume: Volume) -> Volume:
     return row
 
 
+def _change(row: Volume, action: str, changes: dict[str, Any], *, actor: Any, detail: dict[str, Any]) -> Volume:
+    """Save `changes` (field -> value) to a locked volume and audit them as `volume.<action>`."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_at = timezone.now()
+    row.save(update_fields=[*changes, "updated_at"])
+    audit.record(actor, f"volume.{action}", row, detail=detail)
+    return row
+
+
 @transaction.atomic
 def update_volume(volume: Volume, *, name: str | None, description: str | None, actor: Any) -> Volume:
     """Rename or re-describe a volume (any status)."""
-    row = _locked(volume)
-    if name is not None:
-        row.name = name
-    if description is not None:
-        row.description = description
-    row.updated_at = timezone.now()
-    row.save(update_fields=["name", "description", "updated_at"])
-    return row
+    changes = {key: value for key, value in (("name", name), ("description", description)) if value is not None}
+    return _change(_locked(volume), "update", changes, actor=actor, detail=changes)
 
 
 @transaction.atomic
 def set_metadata(volume: Volume, metadata: dict[str, str], *, replace: bool, actor: Any) -> Volume:
     """Merge `metadata` into the volume's (or replace it all when `replace`)."""
     row = _locked(volume)
-    row.metadata = dict(metadata) if replace else {**row.metadata, **metadata}
-    row.updated_at = timezone.now()
-    row.save(update_fields=["metadata", "updated_at"])
-    return row
+    merged = dict(metadata) if replace else {**row.metadata, **metadata}
+    detail = {"keys": sorted(metadata), "replace": replace}
+    return _change(row, "set_metadata", {"metadata": merged}, actor=actor, detail=detail)
 
 
 @transaction.atomic
@@ -145,30 +148,24 @@ def delete_metadata_key(volume: Volume, key: str, *, actor: Any) -> Volume:
     row = _locked(volume)
     if key not in row.metadata:
         raise NotFound(f"Metadata item was not found (key {key}).")
-    row.metadata = {k: v for k, v in row.metadata.items() if k != key}
-    row.updated_at = timezone.now()
-    row.save(update_fields=["metadata", "updated_at"])
-    return row
+    kept = {k: v for k, v in row.metadata.items() if k != key}
+    return _change(row, "delete_metadata", {"metadata": kept}, actor=actor, detail={"key": key})
 
 
 @transaction.atomic
 def set_bootable(volume: Volume, bootable: bool, *, actor: Any) -> Volume:
     """Set Cinder's bootable flag (`os-set_bootable`); Nefos boots from no volume, so it is a label."""
-    row = _locked(volume)
-    row.bootable = bootable
-    row.updated_at = timezone.now()
-    row.save(update_fields=["bootable", "updated_at"])
-    return row
+    return _change(_locked(volume), "set_bootable", {"bootable": bootable}, actor=actor, detail={"bootable": bootable})
 
 
 @transaction.atomic
 def set_image_metadata(volume: Volume, metadata: dict[str, str], *, actor: Any) -> Volume:
     """Merge keys into the volume's image metadata (`os-set_image_metadata`)."""
     row = _locked(volume)
-    row.image_metadata = {**row.image_metadata, **metadata}
-    row.updated_at = timezone.now()
-    row.save(update_fields=["image_metadata", "updated_at"])
-    return row
+    merged = {**row.image_metadata, **metadata}
+    return _change(
+        row, "set_image_metadata", {"image_metadata": merged}, actor=actor, detail={"keys": sorted(metadata)}
+    )
 
 
 @transaction.atomic
@@ -177,10 +174,8 @@ def unset_image_metadata(volume: Volume, key: str, *, actor: Any) -> Volume:
     row = _locked(volume)
     if key not in row.image_metadata:
         raise NotFound(f"Glance metadata for volume {row.pk} cannot be found (key {key}).")
-    row.image_metadata = {k: v for k, v in row.image_metadata.items() if k != key}
-    row.updated_at = timezone.now()
-    row.save(update_fields=["image_metadata", "updated_at"])
-    return row
+    kept = {k: v for k, v in row.image_metadata.items() if k != key}
+    return _change(row, "unset_image_metadata", {"image_metadata": kept}, actor=actor, detail={"key": key})
 
 
 @transaction.atomic
