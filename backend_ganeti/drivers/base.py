@@ -11,12 +11,14 @@ Errors: drivers raise `backend_ganeti.rapi.errors.RapiError` subclasses (`Cluste
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from backend_ganeti.drivers.types import (
     ClusterSummary,
     ConsoleInfo,
     CreateSpec,
+    DiskData,
     DiskSpec,
     InstanceInfo,
     JobStatus,
@@ -126,6 +128,26 @@ class ClusterDriver(Protocol):
 
     def change_disk_template(self, name: str, template: str, *, secondary_node: str | None = None) -> str:
         """Convert the instance's disks (e.g. plain to drbd) where the cluster can."""
+        ...
+
+    # --- disk data (synchronous data plane, not jobs) ---------------------------------------
+    def disk_data_supported(self) -> bool:
+        """Whether `read_disk`/`write_disk` work on this cluster kind (answered without asking it)."""
+        ...
+
+    def read_disk(self, name: str, disk: int | str) -> DiskData:
+        """The bytes of disk `disk` (an index, or a disk name) of instance `name`, streamed.
+
+        Raises NotSupported where the cluster has no way to serve disk bytes (Ganeti RAPI).
+        """
+        ...
+
+    def write_disk(self, name: str, disk: int | str, chunks: Iterable[bytes], *, size: int) -> int:
+        """Write exactly `size` bytes from `chunks` at the start of disk `disk`; returns the bytes written.
+
+        The rest of the disk is left as it was; more bytes than the disk holds is BadRequest.
+        Raises NotSupported where the cluster cannot write disk bytes (Ganeti RAPI).
+        """
         ...
 
     # --- nodes -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from backend_ganeti.drivers.types import (
     ClusterSummary,
     ConsoleInfo,
     CreateSpec,
+    DiskData,
     DiskSpec,
     InstanceInfo,
     JobState,
@@ -29,7 +31,7 @@ from backend_ganeti.drivers.types import (
     NodeInfo,
 )
 from backend_ganeti.rapi.client import RapiClient
-from backend_ganeti.rapi.errors import GanetiApiError, ServiceUnavailable
+from backend_ganeti.rapi.errors import GanetiApiError, NotSupported, ServiceUnavailable
 from backend_ganeti.rapi.models import InstanceSpec
 
 if TYPE_CHECKING:
@@ -41,6 +43,11 @@ DEFAULT_OS = "noop"
 WAIT_FIELDS = ("status",)
 # Wildcard VNC bind addresses: the console then listens on the primary node itself.
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (recognised, not bound)
+# Why disk bytes cannot be read or written through this driver.
+NO_DISK_DATA = (
+    "Ganeti's RAPI has no call to read or write a disk's bytes, so this cluster cannot snapshot a disk "
+    "(createImage) or fill a volume from an image"
+)
 # Ganeti's constants.VNC_BASE_PORT: a kvm instance's VNC display is network_port - 5900.
 VNC_BASE_PORT = 5900
 
@@ -305,6 +312,19 @@ class GanetiDriver:
         return str(self.client.modify(name, **params))
 
     # -- nodes --------------------------------------------------------------------------------
+
+    # --- disk data ---------------------------------------------------------------------------
+    def disk_data_supported(self) -> bool:
+        """False: RAPI serves no disk bytes (an OS definition or an export would be needed)."""
+        return False
+
+    def read_disk(self, name: str, disk: int | str) -> DiskData:
+        """Always NotSupported (see `NO_DISK_DATA`)."""
+        raise NotSupported(NO_DISK_DATA, cluster=self.client.cluster)
+
+    def write_disk(self, name: str, disk: int | str, chunks: Iterable[bytes], *, size: int) -> int:
+        """Always NotSupported (see `NO_DISK_DATA`)."""
+        raise NotSupported(NO_DISK_DATA, cluster=self.client.cluster)
 
     def evacuate_node(self, node: str, *, mode: str = "all") -> str:
         """``POST /2/nodes/X/evacuate``; Ganeti's default iallocator picks the new nodes."""

@@ -8,6 +8,7 @@ kind. Sizes are MiB for memory and disks (Ganeti's unit), counts are plain ints.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,3 +207,15 @@ class ConsoleInfo:
     port: int
     password: str | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DiskData:
+    """A disk's bytes as a stream (`read_disk`): its full `size` and the bytes in order.
+
+    `chunks` holds a connection to the cluster until it is exhausted or closed; iterate it to the
+    end or call `chunks.close()` (a generator's close).
+    """
+
+    size: int
+    chunks: Iterator[bytes]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,6 +19,8 @@ from backend_ganeti.rapi.errors import ClusterUnreachable, error_for
 
 # The agent caps a long-poll at 30 s; reads must outlast it.
 WAIT_SLACK_SECONDS = 10.0
+# Disk bytes are read from the agent in pieces of this size.
+DATA_CHUNK = 1024 * 1024
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -90,6 +93,97 @@ class HostClient:
             message = payload.get("message", response.reason) if isinstance(payload, dict) else response.reason
             raise error_for(response.status, str(message), cluster=self.cluster)
         return payload
+
+    def _unreachable(self, exc: BaseException) -> ClusterUnreachable:
+        reason = type(exc).__name__
+        return ClusterUnreachable(
+            f"cannot reach the libvirt host agent at {self.socket_path} ({reason})", cluster=self.cluster
+        )
+
+    def _raise_for(self, response: http.client.HTTPResponse) -> None:
+        """Raise the RAPI error of an answer >= 400 (its JSON body read for the message)."""
+        raw = response.read()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = None
+        message = payload.get("message", response.reason) if isinstance(payload, dict) else response.reason
+        raise error_for(response.status, str(message), cluster=self.cluster)
+
+    def stream(self, path: str) -> tuple[int, Iterator[bytes]]:
+        """GET raw bytes: their length (Content-Length) and a generator of pieces that closes the connection."""
+        conn = UnixHTTPConnection(self.socket_path, timeout=self.timeout)
+        try:
+            conn.request("GET", quote(path), headers={"Accept": "application/octet-stream"})
+            response = conn.getresponse()
+            if response.status >= 400:
+                self._raise_for(response)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._unreachable(exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        size = int(response.getheader("Content-Length") or 0)
+
+        def pieces() -> Iterator[bytes]:
+            remaining = size
+            try:
+                while remaining > 0:
+                    try:
+                        piece = response.read(min(DATA_CHUNK, remaining))
+                    except (OSError, http.client.HTTPException) as exc:
+                        raise self._unreachable(exc) from None
+                    if not piece:
+                        raise ClusterUnreachable(
+                            f"the libvirt host agent at {self.socket_path} ended the disk data early "
+                            f"({size - remaining} of {size} bytes)",
+                            cluster=self.cluster,
+                        )
+                    remaining -= len(piece)
+                    yield piece
+            finally:
+                conn.close()
+
+        return size, pieces()
+
+    def upload(self, path: str, chunks: Iterable[bytes], *, size: int) -> Any:
+        """PUT exactly `size` raw bytes from `chunks` (Content-Length: size); returns the JSON answer."""
+        conn = UnixHTTPConnection(self.socket_path, timeout=self.timeout)
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(size),
+            "Accept": "application/json",
+        }
+        try:
+            conn.putrequest("PUT", quote(path))
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            sent = 0
+            try:
+                for piece in chunks:
+                    if sent + len(piece) > size:
+                        raise ValueError(f"more than the announced {size} bytes to write")
+                    conn.send(piece)
+                    sent += len(piece)
+            except OSError:
+                # The agent refused the request before reading the body (and closed): its answer says why.
+                response = conn.getresponse()
+                if response.status >= 400:
+                    self._raise_for(response)
+                raise
+            if sent != size:
+                raise ValueError(f"only {sent} of the announced {size} bytes to write")
+            response = conn.getresponse()
+            if response.status >= 400:
+                self._raise_for(response)
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unreachable(exc) from None
+        finally:
+            conn.close()
+        return json.loads(raw) if raw else None
 
     def get(self, path: str, **query: Any) -> Any:
         """GET `path` with optional query parameters."""

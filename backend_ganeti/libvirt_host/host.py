@@ -132,7 +132,7 @@ class Host:
 
     # --- persistence helpers ----------------------------------------------------------------
     def disk_path(self, name: str, disk: DiskRecord) -> str:
-        """Where a file-template disk lives (only real nodes create the file)."""
+        """Where a file-template disk lives (a sparse file, on simulated nodes too)."""
         return str(self.disk_dir / name / f"disk-{disk.disk_id}.img")
 
     def _render(self, record: DomainRecord) -> str:
@@ -146,8 +146,12 @@ class Host:
         return xml
 
     def sync_disk_files(self, record: DomainRecord) -> None:
-        """On a real node: create missing sparse raw disk files (mode 0600) and grow them to their sizes."""
-        if self.node(record.node).simulated or record.disk_template != "file":
+        """Create missing sparse raw disk files (mode 0600) and grow them to their sizes.
+
+        Simulated nodes keep them too (sparse: no space is used until bytes are written), so the
+        data plane (`diskdata.py`: snapshots, volumes filled from images) works on the demo host.
+        """
+        if record.disk_template != "file":
             return
         for disk in record.disks:
             path = Path(self.disk_path(record.name, disk))
@@ -160,8 +164,6 @@ class Host:
                 os.close(fd)
 
     def _delete_disk_files(self, record: DomainRecord, disks: list[DiskRecord]) -> None:
-        if self.node(record.node).simulated:
-            return
         for disk in disks:
             Path(self.disk_path(record.name, disk)).unlink(missing_ok=True)
         instance_dir = self.disk_dir / record.name
@@ -217,7 +219,7 @@ class Host:
 
     # --- detached disks (kept when a volume leaves its instance) -------------------------------
     def detached_path(self, disk_name: str) -> Path:
-        """Where a detached file-template disk of a real node is kept."""
+        """Where a detached file-template disk is kept."""
         return self.disk_dir / "_detached" / f"{disk_name}.img"
 
     def take_disk(self, record: DomainRecord, disk_name: str) -> DiskRecord:
@@ -227,7 +229,7 @@ class Host:
             if index is None:
                 raise JobError(f"instance {record.name} has no disk named {disk_name}")
             disk = record.disks.pop(index)
-            if not self.node(record.node).simulated and record.disk_template == "file":
+            if record.disk_template == "file":
                 source = Path(self.disk_path(record.name, disk))
                 target = self.detached_path(disk_name)
                 target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -248,7 +250,7 @@ class Host:
             disk = DiskRecord(size_mb=int(kept["size_mb"]), disk_id=record.next_disk_id, name=disk_name)
             record.next_disk_id += 1
             source = self.detached_path(disk_name)
-            if not self.node(record.node).simulated and source.exists():
+            if source.exists():
                 target = Path(self.disk_path(record.name, disk))
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, target)

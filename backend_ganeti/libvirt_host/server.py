@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import libvirt
 
+from backend_ganeti.libvirt_host import diskdata
 from backend_ganeti.libvirt_host.api import Api
-from backend_ganeti.libvirt_host.errors import AgentError
+from backend_ganeti.libvirt_host.errors import AgentError, BadRequestError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -47,8 +48,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
     def _dispatch(self, method: str) -> None:
         parsed = urlsplit(self.path)
+        data = diskdata.DATA_PATH.fullmatch(unquote(parsed.path).rstrip("/"))
+        if data is not None:
+            self._disk_data(method, *data.groups())
+            return
         status, payload = 200, None
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -67,6 +75,46 @@ class _Handler(BaseHTTPRequestHandler):
         except libvirt.libvirtError as exc:
             status, payload = 503, {"code": 503, "message": f"libvirt: {exc.get_error_message() or exc}"}
         self._send(status, payload)
+
+    def _disk_data(self, method: str, name: str, disk: str) -> None:
+        """Stream a disk out (GET) or write the body into it (PUT); errors as JSON like any answer."""
+        try:
+            if method not in ("GET", "PUT"):
+                raise BadRequestError(f"{method} is not allowed on disk data (allowed: GET, PUT)")
+            target = diskdata.disk_file(self.server.api.host, name, disk)
+            if method == "PUT":
+                if self.headers.get("Content-Length") is None:
+                    raise BadRequestError("writing disk data needs a Content-Length")
+                length = int(self.headers["Content-Length"])
+                if length < 0:
+                    raise BadRequestError("Content-Length must not be negative")
+                if length > target.size:
+                    self.close_connection = True  # the body is not read
+                written = diskdata.write_from(target, self.rfile.read, length)
+                self._send(200, {"written": written, "size": target.size})
+                return
+        except ValueError:
+            self.close_connection = True
+            self._send(400, {"code": 400, "message": "bad request: Content-Length must be an integer"})
+            return
+        except AgentError as exc:
+            self.close_connection = True
+            self._send(exc.status, {"code": exc.status, "message": exc.message})
+            return
+        except OSError as exc:
+            self.close_connection = True
+            self._send(503, {"code": 503, "message": f"disk data: {exc.strerror or exc}"})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(target.size))
+        self.end_headers()
+        try:
+            for piece in diskdata.read_chunks(target):
+                self.wfile.write(piece)
+        except OSError as exc:  # the reader went away, or the file could not be read: cut the answer short
+            log.warning("disk data of %s/%s cut short: %s", name, disk, exc)
+            self.close_connection = True
 
     def _send(self, status: int, payload: Any) -> None:
         data = json.dumps(payload).encode()

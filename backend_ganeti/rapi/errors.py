@@ -16,6 +16,10 @@ class ClusterUnreachable(RapiError):
     """The RAPI endpoint could not be reached (connection refused, timeout, TLS failure)."""
 
 
+class NotSupported(RapiError):
+    """The cluster kind cannot do what was asked at all (e.g. read a disk's bytes on Ganeti)."""
+
+
 class GanetiApiError(RapiError):
     """RAPI answered with an HTTP error; ``status`` and the cluster's ``message``/``explain``."""
 

@@ -1,9 +1,9 @@
 """`POST /servers/{id}/action` and `POST /servers/{id}/remote-consoles` (2.6+).
 
 ACTIONS maps each action name to its handler (an explicit table, no name lookup): os-start,
-os-stop, reboot, resize, confirmResize, revertResize, createImage (409: not supported by the
-cluster backend yet), os-getVNCConsole (2.1-2.5), lock, unlock, addSecurityGroup,
-removeSecurityGroup.
+os-stop, reboot, resize, confirmResize, revertResize, createImage (202: a worker makes the image,
+services/snapshots.py; 409 on clusters that cannot read disks), os-getVNCConsole (2.1-2.5), lock,
+unlock, addSecurityGroup, removeSecurityGroup.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from compute.api import validation as check
 from compute.api.base import NovaView, body_of, entity, no_content
 from compute.api.servers import _fetch
 from compute.models import Server
-from compute.services import actions, server_data
+from compute.services import actions, server_data, snapshots
 from identity.api.keystone.render import base_url
 from portal.errors import NotFound, ValidationFailed
 
@@ -81,10 +81,18 @@ def _revert(view: ServerActionView, server: Server, args: Any) -> Response:
 def _create_image(view: ServerActionView, server: Server, args: Any) -> Response:
     if not isinstance(args, dict) or "name" not in args:
         raise check.invalid("createImage", args, "'name' is a required property")
+    unknown = sorted(set(args) - {"name", "metadata"})
+    if unknown:
+        raise ValidationFailed(f"Additional properties are not allowed ({', '.join(unknown)} was unexpected)")
     check.name("name", args["name"])
-    check.metadata("metadata", args.get("metadata", {}))
-    actions.create_image(server, is_admin=view.ctx().is_admin, actor=view.actor)
-    return no_content(202)  # not reached: the service refuses (409)
+    metadata = args.get("metadata", {})
+    check.metadata("metadata", metadata)
+    image = snapshots.create_image(server, name=args["name"], metadata=metadata, ctx=view.ctx(), actor=view.actor)
+    if view.v("create_image_body"):
+        return Response({"image_id": image.id}, status=202)
+    response = no_content(202)
+    response["Location"] = f"{base_url(view.request)}/image/v2/images/{image.id}"
+    return response
 
 
 def _security_group(add: bool) -> Handler:

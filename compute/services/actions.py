@@ -1,4 +1,4 @@
-"""Server actions: start, stop, reboot, resize (confirm, revert), lock, console, createImage.
+"""Server actions: start, stop, reboot, resize (confirm, revert), lock, console (createImage: snapshots.py).
 
 Each action locks the server row, checks it against the state table (`states.check`, 409 with
 Nova's message), asks backend_ganeti for the operation (its job is enqueued on commit) and sets
@@ -20,7 +20,7 @@ from compute.services.servers import lock_server
 from compute.services.states import FROM_BACKEND, Action, Rule, TaskState, VmState, check
 from identity.tokens import TokenContext
 from portal import audit
-from portal.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from portal.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 
 S = Instance.Status
 
@@ -171,14 +171,6 @@ def revert_resize(server: Server, *, is_admin: bool, actor: Any) -> None:
         return
     reverted(row, instance, actor=actor)
     _begin(row, rule, "revert_resize", actor)
-
-
-@transaction.atomic
-def create_image(server: Server, *, is_admin: bool, actor: Any) -> None:
-    """Snapshots need a cluster operation backend_ganeti does not offer yet: always 409 (documented)."""
-    row = lock_server(server)
-    check(Action.CREATE_IMAGE, row, is_admin=is_admin)
-    raise Conflict("Creating an image of a server (createImage) is not supported by the cluster backend yet.")
 
 
 def console_url(server: Server, *, kind: str, is_admin: bool, base: str) -> str:

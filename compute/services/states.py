@@ -45,6 +45,7 @@ class TaskState(enum.StrEnum):
     RESIZE_PREP = "resize_prep"
     RESIZE_FINISH = "resize_finish"
     RESIZE_REVERTING = "resize_reverting"
+    IMAGE_SNAPSHOT = "image_snapshot"
     DELETING = "deleting"
 
 
@@ -120,7 +121,7 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.RESIZE: Rule("resize", RUNNING_OR_OFF, IDLE, T.RESIZE_PREP, needs_host=True),
     Action.CONFIRM_RESIZE: Rule("confirmResize", frozenset({V.RESIZED}), IDLE),
     Action.REVERT_RESIZE: Rule("revertResize", frozenset({V.RESIZED}), IDLE, T.RESIZE_REVERTING, needs_host=True),
-    Action.CREATE_IMAGE: Rule("createImage", RUNNING_OR_OFF, IDLE, needs_host=True),
+    Action.CREATE_IMAGE: Rule("createImage", RUNNING_OR_OFF, IDLE, T.IMAGE_SNAPSHOT, needs_host=True),
     Action.CONSOLE: Rule("get_vnc_console", frozenset({V.ACTIVE}), ANY, needs_host=True, honours_lock=False),
     Action.METADATA: Rule("update metadata", RUNNING_OR_OFF, ANY),
     Action.TAGS: Rule("update", RUNNING_OR_OFF, ANY, honours_lock=False),
@@ -153,6 +154,9 @@ COMPLETION: dict[TaskState | None, Completion] = {
     T.RESIZE_PREP: Completion.RESIZE_STEP,
     T.RESIZE_FINISH: Completion.RESIZE_DONE,
     T.RESIZE_REVERTING: Completion.REVERTED,
+    # A snapshot runs no backend job; the snapshot worker clears the task itself (an event meanwhile
+    # follows the backend, as with no task).
+    T.IMAGE_SNAPSHOT: Completion.FOLLOW,
     T.DELETING: Completion.DELETE_FAILED,
 }
 

@@ -35,7 +35,7 @@ from backend_ganeti.drivers.types import (
     NodeInfo,
     PowerState,
 )
-from backend_ganeti.rapi.errors import ClusterUnreachable, NotFound, RapiError
+from backend_ganeti.rapi.errors import ClusterUnreachable, NotFound, NotSupported, RapiError
 
 
 class SimulatedCrash(BaseException):
@@ -396,6 +396,16 @@ class FakeCluster:
         job.effect = lambda: None
         self._advance(job, job.position + 1)
         return True
+
+    def disk_data_supported(self) -> bool:
+        """Like Ganeti: no disk bytes (the embedded host's data plane is tested on a real agent)."""
+        return False
+
+    def read_disk(self, name: str, disk: int | str):
+        raise NotSupported("the fake cluster has no disk data (like Ganeti's RAPI)", cluster=self.name)
+
+    def write_disk(self, name: str, disk: int | str, chunks, *, size: int) -> int:
+        raise NotSupported("the fake cluster has no disk data (like Ganeti's RAPI)", cluster=self.name)
 
     def close(self) -> None:
         pass

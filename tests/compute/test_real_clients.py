@@ -8,6 +8,7 @@ to the agent and follows it with the long-poll, and its events move the servers 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -197,3 +198,35 @@ def test_openstack_cli_server_delete_keeps_attached_volume(openstack, member_clo
     while cli("volume", "list") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert cli("volume", "list") == []
+
+
+def test_openstack_cli_creates_a_server_image_with_the_disk_bytes_on_embedded_host(
+    openstack, member_cloud, agent, monkeypatch
+):
+    from compute import tasks as compute_tasks
+    from compute.services import snapshots
+
+    # The snapshot worker runs inline on commit, as the backend jobs do in this live server.
+    monkeypatch.setattr(compute_tasks.snapshot_server, "delay", snapshots.run_snapshot)
+
+    def cli(*args: str) -> dict:
+        return openstack(*args, "-f", "json", cloud=member_cloud).json()
+
+    cli("server", "create", "--flavor", "m1.tiny", "--image", SEED_NAME, "--network", "private", "--wait", "vm-snap")
+    [instance] = agent.driver().instances()
+    marker = b"written before the snapshot\n"
+    agent.driver().write_disk(instance.name, 0, [marker], size=len(marker))
+
+    created = cli("server", "image", "create", "--name", "vm-snap-image", "--wait", "vm-snap")
+    image = cli("image", "show", created["id"])
+    assert (image["status"], image["size"], image["disk_format"]) == ("active", 1 << 30, "raw")
+    assert image["properties"]["image_type"] == "snapshot"
+    md5 = hashlib.md5()
+    data = agent.driver().read_disk(instance.name, 0)
+    for piece in data.chunks:
+        md5.update(piece)
+    assert image["checksum"] == md5.hexdigest()
+    assert cli("server", "show", "vm-snap")["status"] == "ACTIVE"
+
+    openstack("image", "delete", created["id"], cloud=member_cloud)
+    openstack("server", "delete", "--wait", "vm-snap", cloud=member_cloud)

@@ -5,7 +5,9 @@ The first attach adds a disk named after the volume id to the server's instance
 disk detach (`operations.detach_disk`): the cluster keeps the disk and its data, attached to no
 instance, and a later attach (`operations.attach_disk`) gives it to a server of the same cluster
 only (and, for node-local templates such as file, of the same node). The volume is
-`attaching`/`detaching` until the backend job ends (`completion`).
+`attaching`/`detaching` until the backend job ends (`completion`). A volume created from an image
+is refused (400) on clusters that cannot write disk bytes; elsewhere its new disk is filled with
+the image before it is `in-use` (`image_fill`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from django.utils import timezone
 
 from backend_ganeti.drivers.types import DiskSpec
 from backend_ganeti.models import Instance
-from backend_ganeti.services import operations
+from backend_ganeti.services import disk_data, operations
+from compute.image.services import disk_source
 from compute.models import Server
 from compute.services.servers import lock_server
 from compute.services.states import VmState
@@ -61,6 +64,17 @@ def _locked_volume(volume: Volume) -> Volume:
     return row
 
 
+def _check_image_writable(row: Volume, instance: Instance) -> None:
+    """A volume from an image gets the image's bytes when its disk is made: refuse what cannot (400)."""
+    if not disk_data.supports_disk_data(instance.cluster):
+        raise ValidationFailed(
+            f"Volume {row.pk} was created from image {row.image_id}, but cluster {instance.cluster.name} cannot "
+            "write a disk's bytes (Ganeti's RAPI has no call for that): its disk would be blank. Attach it to a "
+            "server on a cluster that can (e.g. the embedded libvirt host), or use a blank volume."
+        )
+    disk_source.check_writable(row.image_id)
+
+
 @transaction.atomic
 def attach_volume(server: Server, volume: Volume, *, device: str | None = None, actor: Any) -> Volume:
     """Attach an available volume of the server's project to it; the volume is `attaching` until the job ends."""
@@ -92,6 +106,8 @@ def attach_volume(server: Server, volume: Volume, *, device: str | None = None, 
             )
         job = operations.attach_disk(instance, row.disk_name, actor=actor)
     else:
+        if row.image_id:
+            _check_image_writable(row, instance)
         job = operations.add_disk(instance, DiskSpec(size_mb=row.size * 1024, name=row.disk_name), actor=actor)
     row.status, row.job, row.instance, row.server, row.fault = states.Status.ATTACHING, job, instance, srv, ""
     row.attachment_id = uuid.uuid4()

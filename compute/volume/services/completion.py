@@ -4,6 +4,8 @@ backend_ganeti sends `instance_changed` after each applied event commits (a fini
 one). The receiver looks at the volumes whose pending job is on that instance, and for each whose
 job has finished applies `states.COMPLETION`: success or failure, from the Job row (its error
 becomes the volume's fault; a deletion failing because the disk is already gone counts as done).
+The first attach of a volume created from an image stays `attaching` while `image_fill` writes
+the image onto the new disk.
 A deleted instance took its attached disks with it (Ganeti removes an instance's disks): those
 volumes end in `error`, with the reason. Reading the rows again under
 a lock makes the receiver idempotent.
@@ -20,6 +22,7 @@ from django.utils import timezone
 
 from backend_ganeti.models import Instance, Job
 from compute.volume.models import Volume
+from compute.volume.services import image_fill
 from compute.volume.services.volumes import finish_delete
 from compute.volume.states import COMPLETION, Status
 
@@ -79,9 +82,14 @@ def complete(volume_id: uuid.UUID) -> Volume | None:
     else:
         row.status, row.fault = done, ""
         if status == Status.ATTACHING:
+            first = row.cluster_id is None
             if row.instance is not None:
                 row.cluster_id, row.node = row.instance.cluster_id, row.instance.primary_node
             row.attached_at = timezone.now()
+            if first and row.image_id and row.cluster_id is not None:
+                # The new disk is blank: stay attaching until the image is written (image_fill).
+                row.status, row.attached_at = Status.ATTACHING, None
+                image_fill.enqueue_fill(row.pk)
         elif status == Status.DETACHING:
             _clear_attachment(row)
     row.save()
