@@ -9,7 +9,9 @@ as the libvirt host itself reports it: its started/ended timestamps). The backen
 baseline measured in the same run. Goal: overhead p50 < 0.5 s and p99 < 2 s.
 
 The portal always runs on the embedded default here (DATABASE_URL and CELERY_BROKER_URL are
-ignored): it is what `make demo` gives a new user.
+ignored): it is what `make demo` gives a new user. NEFOS_BENCH_ROUNDS sets the rounds (3), and
+NEFOS_BENCH_KEEP=1 keeps the data dir with the demo's log. The load average before and after is
+printed with the results: on a shared machine the numbers move with it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 20
-ROUNDS = 3
+ROUNDS = int(os.environ.get("NEFOS_BENCH_ROUNDS") or "3")
 POLL = 0.5  # the ACTIVE time is the server's own launched_at, so polling need not be tight
 READY_TIMEOUT = 180.0
 ACTIVE_TIMEOUT = 120.0
@@ -200,6 +202,19 @@ def backend_times(server_ids: list[str]) -> dict[str, tuple[float, float, float,
     return result
 
 
+def failure_lines(log: Path, tail: int = 40) -> list[str]:
+    """What explains a failed run: the demo's error lines (a process that exited, a traceback), then its last lines."""
+    lines = log.read_text(errors="replace").splitlines()
+    marks = ("Traceback", "Error", "Unrecoverable", "exited with", "CRITICAL")
+    errors = [line for line in lines[:-tail] if any(mark in line for mark in marks)]
+    return errors[-tail:] + ["..."] * bool(errors) + lines[-tail:]
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of `values`."""
     ordered = sorted(values)
@@ -215,6 +230,7 @@ def main() -> int:
         PORTAL_DATA_DIR=str(data_dir),
         PORTAL_PORT=str(port),
         PORTAL_BIND=f"127.0.0.1:{port}",
+        PORTAL_CONSOLE_PORT=str(free_port()),  # not port + 1, which something else may hold
         PORTAL_PUBLIC_URL=f"http://127.0.0.1:{port}",
         PORTAL_ADMIN_PASSWORD=password,
         PORTAL_LOG_LEVEL="WARNING",
@@ -228,6 +244,7 @@ def main() -> int:
         stderr=log,
         start_new_session=True,
     )
+    load_before = load_average()
     try:
         portal = Portal(f"http://127.0.0.1:{port}")
         wait_ready(portal, child)
@@ -281,11 +298,12 @@ def main() -> int:
                 f"server_create overhead by stage, {label}: "
                 + ", ".join(f"{k} {pick(v):.2f} s" for k, v in stages.items())
             )
+        print(f"server_create load average (1, 5, 15 min): before {load_before}, after {load_average()}")
         return 0
     except (RuntimeError, OSError):
         log.flush()
-        tail = (data_dir / "demo.log").read_text(errors="replace").splitlines()[-40:]
-        print("server_create: the demo's last log lines:\n" + "\n".join(tail), file=sys.stderr)
+        lines = failure_lines(data_dir / "demo.log")
+        print("server_create: the demo's error and last log lines:\n" + "\n".join(lines), file=sys.stderr)
         raise
     finally:
         if child.poll() is None:

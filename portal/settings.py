@@ -215,13 +215,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
-        # How often an idle worker looks for new messages (kombu's default is 1 s, which every
-        # enqueued task would wait on average half of).
+        # How often an idle worker looks for new messages without being woken (portal/broker.py
+        # wakes it on every publish; the poll also notices freed prefetch slots).
         "polling_interval": env.float("PORTAL_BROKER_POLL_SECONDS", default=0.1),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
 )
+# kombu's filesystem transport, publishing atomically and waking consumers at once (portal/broker.py).
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=f"file://{DATA_DIR / 'results'}")
 (DATA_DIR / "results").mkdir(exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -5,6 +5,12 @@ lease expired is picked up again by `stale_job_ids` + `run_job`, so a worker kil
 loses nothing. Re-submission is crash-safe: before an operation that may already have reached
 the cluster is sent again, the cluster is asked whether it already took effect (`dispatch.
 ALREADY_DONE`); a create whose instance exists is adopted and followed instead of sent twice.
+A first attempt asks nothing first: no earlier attempt can have reached the cluster (each attempt
+is counted in the job's params before it sends anything), so an instance of that name would not
+be ours, and the cluster's own refusal is the right answer. The watcher's bookkeeping is kept to
+a few statements per job: the cluster's `reachable`/`last_seen` are written only when they
+change or are older than `SEEN_REFRESH_SECONDS`, and storing the job id renews the lease in the
+same UPDATE.
 A job that ends by queueing jobs of its own (node evacuation) is finished only once those child
 jobs, each followed as a Job row of its own, have finished (`children.py`). Leases are in
 `leases.py` (`take_lease`, `renew_lease`, `release_lease`, `stale_job_ids`, also reachable here).
@@ -17,7 +23,7 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from backend_ganeti.drivers import registry
@@ -43,6 +49,10 @@ MAX_SUBMIT_ATTEMPTS = 5
 ADOPT_POLL_SECONDS = 2.0
 ADOPT_TIMEOUT_SECONDS = 1800.0
 _REFRESH_FIELDS = ("status", "job_id", "params", "log", "last_log_serial", "progress", "error")
+# A cluster that answered is marked seen again only when its `last_seen` is older than this: a
+# write of the cluster row per job step would queue behind every boot that reserves capacity on
+# that row (its transaction holds the row until it commits).
+SEEN_REFRESH_SECONDS = 10.0
 
 
 # --- cluster reachability -------------------------------------------------------------------------
@@ -54,8 +64,14 @@ def mark_unreachable(cluster: Cluster, exc: RapiError) -> None:
 
 
 def mark_reachable(cluster: Cluster) -> None:
-    """Record that the cluster answered."""
-    Cluster.objects.filter(pk=cluster.pk).update(reachable=True, last_error="", last_seen=timezone.now())
+    """Record that the cluster answered (no write when the row says so already, seen recently)."""
+    now = timezone.now()
+    stale = Q(reachable=False) | ~Q(last_error="") | Q(last_seen__isnull=True)
+    stale |= Q(last_seen__lt=now - timedelta(seconds=SEEN_REFRESH_SECONDS))
+    rows = Cluster.objects.filter(stale, pk=cluster.pk)
+    # Read first: a write statement would wait for the database's write lock even to change nothing.
+    if rows.exists():
+        rows.update(reachable=True, last_error="", last_seen=now)
 
 
 # --- running a job --------------------------------------------------------------------------------
@@ -66,15 +82,19 @@ def run_job(job_pk: int) -> str:
     job = take_lease(job_pk)
     if job is None:
         return "skipped"
-    submit_job(job)
+    submit_job(job, fresh=True)
     if job.job_id and not job.finished and job.lease_until is not None:
         follow_job(job)
     return job.status
 
 
-def submit_job(job: Job) -> Job:
-    """Send a leased job's operation to its cluster once, storing the cluster's job id."""
-    job.refresh_from_db(fields=_REFRESH_FIELDS)
+def submit_job(job: Job, *, fresh: bool = False) -> Job:
+    """Send a leased job's operation to its cluster once, storing the cluster's job id.
+
+    `fresh`: the row was read just now, with the lease (`take_lease`): no need to read it again.
+    """
+    if not fresh:
+        job.refresh_from_db(fields=_REFRESH_FIELDS)
     if job.finished or job.job_id:
         return job
     if job.status == Job.Status.CANCELING:
@@ -126,12 +146,11 @@ def _submit(job: Job, driver: ClusterDriver) -> None:
 def _already_done(job: Job, driver: ClusterDriver, *, first_attempt: bool) -> bool:
     """Finish the job from the cluster's state when its effect is there already; True if so.
 
-    A create is always checked (its instance may exist from an attempt that died before the job
-    id was stored: it is adopted, never created twice); other operations only when an earlier
-    attempt may have reached the cluster.
+    Only when an earlier attempt may have reached the cluster: a create's instance may then exist
+    from an attempt that died before the job id was stored (it is adopted, never created twice).
     """
     op = job.operation
-    if job.instance_id is None or op not in dispatch.ALREADY_DONE or (first_attempt and op != Operation.CREATE):
+    if job.instance_id is None or op not in dispatch.ALREADY_DONE or first_attempt:
         return False
     info = _instance_or_none(driver, job.target)
     if op == Operation.CREATE:
@@ -158,16 +177,19 @@ def _retry_later(job: Job, attempts: int, exc: RapiError) -> None:
 
 
 def _store_job_id(job: Job, driver: ClusterDriver, job_id: str) -> None:
-    """Keep the cluster's job id (whatever the lease: the job exists now), then honour a cancel."""
+    """Keep the cluster's job id (whatever the lease: the job exists now) and renew the lease in
+    the same UPDATE if it is still ours, then honour a cancel."""
+    lease = timezone.now() + timedelta(seconds=lease_seconds())
     Job.objects.filter(pk=job.pk, job_id="").exclude(status__in=Job.FINISHED).update(
         job_id=job_id,
         status=Case(
             When(status=Job.Status.CANCELING, then=Value(Job.Status.CANCELING)), default=Value(Job.Status.QUEUED)
         ),
+        lease_until=Case(When(lease_until=job.lease_until, then=Value(lease)), default=F("lease_until")),
     )
     mark_reachable(job.cluster)
-    job.refresh_from_db(fields=_REFRESH_FIELDS)
-    if not renew_lease(job):
+    job.refresh_from_db(fields=(*_REFRESH_FIELDS, "lease_until"))
+    if job.lease_until != lease:
         job.lease_until = None
         return
     if job.status == Job.Status.CANCELING:

@@ -17,7 +17,7 @@ from compute.models import Server
 from compute.services import server_data, server_rows, servers
 from compute.services.listing import MAX_LIMIT, ServerQuery, list_servers
 from compute.services.states import KNOWN_STATUSES
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 
 ADMIN_FILTERS = ("user_id", "host", "node")
 
@@ -138,9 +138,13 @@ def _fetch(view: NovaView, server_id: str) -> Server:
 
 
 def _shown(view: NovaView, server_id: str) -> Any:
-    """The server as the renderer reads it."""
-    server = _fetch(view, server_id)
-    return server_rows.rows(Server.objects.filter(pk=server.pk), admin=view.ctx().is_admin)[0]
+    """The live server the caller names as the renderer reads it (one query; 404 otherwise)."""
+    ctx = view.ctx()
+    live = servers.visible_servers(ctx).live().filter(pk=servers.server_pk(server_id))
+    found = server_rows.rows(live, admin=ctx.is_admin)
+    if not found:
+        raise NotFound(f"Instance {server_id} could not be found.")
+    return found[0]
 
 
 class ServerView(NovaView):

@@ -1,9 +1,11 @@
 """Creating and deleting servers, and finding the one a caller names.
 
-`create_servers` is Nova's boot: it checks the flavor, image, key pair and zone, then, in one
-transaction per request, records each server, binds its ports (compute.network), asks
-backend_ganeti for an instance (the job is enqueued when the transaction commits) and charges its
-quota. A server no cluster can take is kept in ERROR with Nova's "No valid host was found." fault
+`create_servers` is Nova's boot: it checks the flavor, image, key pair and zone (reads only, before
+the write transaction: on SQLite that transaction holds the database's write lock, so concurrent
+boots queue on it for as short a time as possible), then, in one transaction per request, records
+each server, binds its ports (compute.network), asks backend_ganeti for an instance (the job is
+enqueued when the transaction commits) and charges its quota; each server row is written once.
+A server no cluster can take is kept in ERROR with Nova's "No valid host was found." fault
 (the request still answers 202, as Nova does). `delete_server` asks the backend to destroy the
 instance; ports and quota are given back when the backend confirms (`finish_delete`), or at once
 for a server that never reached a cluster.
@@ -27,7 +29,7 @@ from backend_ganeti.services import operations
 from compute.image.services.boot import BootImage, image_for_boot
 from compute.models import Flavor, Keypair, Server, ServerQuerySet
 from compute.network.services.binding import PortBinding, allocate_server_ports, release_server_ports
-from compute.services import charges, flavors, zones
+from compute.services import charges, flavors, server_groups, zones
 from compute.services.states import Action, PowerState, TaskState, VmState, check
 from compute.volume.services import server_delete
 from identity.models import Project
@@ -58,6 +60,7 @@ class ServerRequest:
     disk_config: str = "MANUAL"
     access_ipv4: str = ""
     access_ipv6: str = ""
+    group: str | None = None  # the server group to join (os:scheduler_hints)
 
 
 # --- lookups --------------------------------------------------------------------------------------
@@ -70,12 +73,17 @@ def visible_servers(ctx: TokenContext) -> ServerQuerySet:
     return Server.objects.for_project(ctx.project_id or "")
 
 
-def get_server(ctx: TokenContext, server_id: str, *, queryset: Any = None) -> Server:
-    """The live server `server_id` the caller may see; NotFound (Nova's wording) otherwise."""
+def server_pk(server_id: str) -> uuid.UUID:
+    """The id a caller gave as a UUID; NotFound (Nova's wording) when it is none."""
     try:
-        pk = uuid.UUID(str(server_id))
+        return uuid.UUID(str(server_id))
     except ValueError:
         raise NotFound(f"Instance {server_id} could not be found.") from None
+
+
+def get_server(ctx: TokenContext, server_id: str, *, queryset: Any = None) -> Server:
+    """The live server `server_id` the caller may see; NotFound (Nova's wording) otherwise."""
+    pk = server_pk(server_id)
     rows = queryset if queryset is not None else visible_servers(ctx)
     server = rows.live().filter(pk=pk).first()
     if server is None:
@@ -195,10 +203,11 @@ def _create_one(
     fields: dict[str, Any],
     actor: Any,
 ) -> Server:
-    """Record one server, bind its ports, ask for its instance and charge its quota."""
+    """Bind one server's ports, ask for its instance, charge its quota, then record it (one INSERT:
+    the ports, the instance and the charge name the server by its id, no row refers to it)."""
     server = Server(project=project, user_id=ctx.user_id, **fields)
     server.set_flavor(flavor.snapshot())
-    server.save(force_insert=True)
+    group = server_groups.admit(project, req.group)
     try:
         bindings = allocate_server_ports(
             project=project,
@@ -211,7 +220,12 @@ def _create_one(
         raise ValidationFailed(exc.message) from None  # Nova: an unknown network or port is a 400
     try:
         instance = operations.create_instance(
-            project=project, owner_ref=str(server.pk), spec=_spec(server, image, bindings), cluster=cluster, actor=actor
+            project=project,
+            owner_ref=str(server.pk),
+            spec=_spec(server, image, bindings),
+            cluster=cluster,
+            hints=server_groups.hints_of(group),
+            actor=actor,
         )
     except NoCapacity as exc:
         server.vm_state, server.task_state = VmState.ERROR, None
@@ -221,7 +235,8 @@ def _create_one(
         server.availability_zone = server.availability_zone or instance.cluster.name
         server.task_state = TaskState.SPAWNING
     charges.charge_server(server, actor=actor)
-    server.save()
+    server.save(force_insert=True)
+    server_groups.join(group, server)
     return server
 
 
@@ -249,7 +264,6 @@ def _fields(req: ServerRequest, index: int, image: BootImage, keypair: Keypair |
     }
 
 
-@transaction.atomic
 def create_servers(ctx: TokenContext, req: ServerRequest, *, actor: Any) -> tuple[list[Server], str]:
     """Boot `min_count`..`max_count` servers (as many as the quota allows); returns them and their
     reservation id. Raises ValidationFailed (400), Forbidden (403, over quota) or Conflict (409)."""
@@ -258,6 +272,24 @@ def create_servers(ctx: TokenContext, req: ServerRequest, *, actor: Any) -> tupl
     image = _image(ctx, req.image_ref, flavor)
     keypair = _keypair(ctx.user_id, req.key_name)
     cluster = zones.cluster_for_zone(project, req.availability_zone) if req.availability_zone else None
+    with transaction.atomic():
+        return _record_servers(
+            ctx, req, project=project, flavor=flavor, image=image, keypair=keypair, cluster=cluster, actor=actor
+        )
+
+
+def _record_servers(
+    ctx: TokenContext,
+    req: ServerRequest,
+    *,
+    project: Project,
+    flavor: Flavor,
+    image: BootImage,
+    keypair: Keypair | None,
+    cluster: Cluster | None,
+    actor: Any,
+) -> tuple[list[Server], str]:
+    """The write half of `create_servers`, inside its transaction."""
     reservation = f"r-{secrets.token_hex(4)}"
     servers: list[Server] = []
     for index in range(req.max_count):
