@@ -247,3 +247,39 @@ class PendingVolumeAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volume_id} -> {self.server_id}"
+
+
+class ServerGroup(models.Model):
+    """A Nova server group: servers booted into it are placed by its policy (same node, or apart).
+
+    The policy is one of affinity, anti-affinity, soft-affinity, soft-anti-affinity; what it means
+    at placement is `compute.services.server_groups`' to say. Deleting the group forgets its
+    memberships, never its servers.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="server_groups")
+    user_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    policy = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.policy})"
+
+
+class ServerGroupMember(models.Model):
+    """A server's membership of a server group (a server is in at most one group, as in Nova)."""
+
+    group = models.ForeignKey(ServerGroup, on_delete=models.CASCADE, related_name="memberships")
+    server = models.OneToOneField(Server, on_delete=models.CASCADE, related_name="group_membership")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.server_id} in {self.group_id}"

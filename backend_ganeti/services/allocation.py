@@ -15,11 +15,16 @@ Cluster rows and makes the choice safe under concurrency:
 
 Reservations are released by `release_reservation` when the create job ends (docs/allocation.md).
 Both cluster kinds (ganeti, libvirt) are treated alike; there is no limit on the number of clusters.
+
+`choose_placement` also takes a server group's `placement.NodeHints` (same node as its members, or
+none of theirs) and then names the node too, from the clusters' usable Node rows; `node_for`
+applies the hints inside a cluster an admin or a zone named.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +33,7 @@ from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, QuerySet
 from django.db.models.functions import Greatest
 
 from backend_ganeti.errors import NoCapacity
-from backend_ganeti.models import Cluster
+from backend_ganeti.models import Cluster, Node
 from backend_ganeti.services import placement
 from portal.errors import ValidationFailed
 
@@ -93,6 +98,14 @@ def candidates(request: placement.Request, *, ratio: float) -> QuerySet[Cluster]
     return Cluster.objects.filter(pk__in=ids).prefetch_related("projects")
 
 
+@dataclass(frozen=True)
+class Placement:
+    """The allocator's answer: the cluster (capacity reserved) and the node, when one is named."""
+
+    cluster: Cluster
+    node: str | None = None
+
+
 def choose_cluster(*, project: Any, vcpus: int, memory_mb: int, disk_mb: int, disk_template: str) -> Cluster:
     """The best cluster for a new instance, with its capacity reserved; NoCapacity when none fits.
 
@@ -101,19 +114,30 @@ def choose_cluster(*, project: Any, vcpus: int, memory_mb: int, disk_mb: int, di
     ends, passing the same numbers.
     """
     request = _request(project, vcpus, memory_mb, disk_mb, disk_template)
+    return choose_placement(request).cluster
+
+
+def choose_placement(request: placement.Request, hints: placement.NodeHints | None = None) -> Placement:
+    """`choose_cluster` for a checked request (see `request_for`), keeping `hints` when given."""
     ratio = cpu_ratio()
     with transaction.atomic():
         caps = [capacity_of(c, project_ids=_project_ids(c)) for c in candidates(request, ratio=ratio)]
-        cluster = _reserve_best(caps, request, ratio)
-        if cluster is not None:
-            return cluster
+        chosen = _reserve_best(_ranked(caps, request, hints, ratio), request, ratio)
+        if chosen is not None:
+            return chosen
         # Nothing left: look at every cluster to say why. One that fits now had room freed while
         # the attempts above ran (a create failed, a refresh): try those before giving up.
         every = [capacity_of(c, project_ids=_project_ids(c)) for c in Cluster.objects.prefetch_related("projects")]
         reasons = {cap.name: placement.rejection(cap, request, cpu_ratio=ratio) for cap in every}
-        cluster = _reserve_best([cap for cap in every if reasons[cap.name] is None], request, ratio)
-        if cluster is not None:
-            return cluster
+        fitting = [cap for cap in every if reasons[cap.name] is None]
+        ranked = _ranked(fitting, request, hints, ratio)
+        chosen = _reserve_best(ranked, request, ratio)
+        if chosen is not None:
+            return chosen
+        kept = {cap.name for cap, _ in ranked}
+        for cap in fitting:
+            if cap.name not in kept:
+                reasons[cap.name] = placement.Reason.AFFINITY
     why = [reason or placement.Reason.MEMORY for reason in reasons.values()]
     raise NoCapacity(
         placement.explain(why, request),
@@ -121,21 +145,68 @@ def choose_cluster(*, project: Any, vcpus: int, memory_mb: int, disk_mb: int, di
     )
 
 
-def _reserve_best(caps: list[placement.ClusterCapacity], request: placement.Request, ratio: float) -> Cluster | None:
-    """Reserve on the best-ranked cluster that still fits once locked; None when none does."""
-    for cap in placement.rank(caps, request, cpu_ratio=ratio):
+def node_for(cluster: Cluster, request: placement.Request, hints: placement.NodeHints) -> str | None:
+    """The node of a named cluster that keeps `hints` (None: its allocator picks); NoCapacity when a
+    strict hint cannot be kept there."""
+    nodes = _nodes([cluster.pk], cpu_ratio()).get(cluster.pk, [])
+    choice = placement.pick_node(cluster.name, nodes, request, hints)
+    if choice is None:
+        raise NoCapacity(
+            placement.explain([placement.Reason.AFFINITY], request),
+            clusters={cluster.name: placement.Reason.AFFINITY.value},
+        )
+    return choice.node
+
+
+def _ranked(
+    caps: list[placement.ClusterCapacity],
+    request: placement.Request,
+    hints: placement.NodeHints | None,
+    ratio: float,
+) -> list[tuple[placement.ClusterCapacity, str | None]]:
+    """The clusters to try in order, each with the node to name (None without hints)."""
+    if hints is None:
+        return [(cap, None) for cap in placement.rank(caps, request, cpu_ratio=ratio)]
+    nodes = _nodes([cap.key for cap in caps], ratio)
+    ranked = placement.rank_with_hints(caps, nodes, request, hints, cpu_ratio=ratio)
+    return [(cap, choice.node) for cap, choice in ranked]
+
+
+def _nodes(cluster_ids: list[Any], ratio: float) -> dict[Any, list[placement.NodeCapacity]]:
+    """The usable nodes (online, undrained, vm-capable) of clusters, by cluster id. A node that did
+    not report a figure is not limited on it; vCPUs are not tracked per node (the cluster's are)."""
+    found: dict[Any, list[placement.NodeCapacity]] = {}
+    rows = Node.objects.filter(cluster_id__in=cluster_ids, offline=False, drained=False, vm_capable=True)
+    for row in rows.order_by("name"):
+        unknown = placement.MAX_NODE_FIGURE
+        node = placement.NodeCapacity(
+            row.name,
+            mem_free_mb=row.mfree if row.mfree is not None else unknown,
+            disk_free_mb=row.dfree if row.dfree is not None else unknown,
+            vcpus_free=unknown,
+        )
+        found.setdefault(row.cluster_id, []).append(node)
+    return found
+
+
+def _reserve_best(
+    ranked: list[tuple[placement.ClusterCapacity, str | None]], request: placement.Request, ratio: float
+) -> Placement | None:
+    """Reserve on the first cluster of `ranked` that still fits once locked; None when none does."""
+    for cap, node in ranked:
         cluster = _reserve(cap, request, ratio)
         if cluster is not None:
             log.info(
-                "allocated %s vCPU/%s MiB RAM/%s MiB disk (%s) on cluster %s (score %.3f)",
+                "allocated %s vCPU/%s MiB RAM/%s MiB disk (%s) on cluster %s node %s (score %.3f)",
                 request.vcpus,
                 request.memory_mb,
                 request.disk_mb,
                 request.disk_template,
                 cluster.name,
+                node or "-",
                 placement.score(cap, request, cpu_ratio=ratio),
             )
-            return cluster
+            return Placement(cluster, node)
     return None
 
 
@@ -189,6 +260,11 @@ def release_reservation(
         changes["cpu_used"] = F("cpu_used") + vcpus
     Cluster.objects.filter(pk=cluster.pk).update(**changes)
     cluster.refresh_from_db(fields=[*changes])
+
+
+def request_for(project: Any, *, vcpus: int, memory_mb: int, disk_mb: int, disk_template: str) -> placement.Request:
+    """A checked allocation request (ValidationFailed for bad numbers or a missing template)."""
+    return _request(project, vcpus, memory_mb, disk_mb, disk_template)
 
 
 def _request(project: Any, vcpus: int, memory_mb: int, disk_mb: int, disk_template: str) -> placement.Request:

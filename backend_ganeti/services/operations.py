@@ -4,24 +4,26 @@ Each public function validates (cluster offline or unreachable -> ClusterOffline
 -> InvalidState 409; deleted instance -> NotFound), writes the Job row (status `submitting`) and
 an audit record in one transaction, and enqueues `tasks.run_job` only after that transaction
 commits: the caller gets its answer before the cluster is asked. The state rules are one table,
-`states.ALLOWED`. `console_info` is the one synchronous call (a read of the cluster).
+`states.ALLOWED`. `console_info` is the one synchronous call (a read of the cluster). The
+operations on an instance's disks and NICs are in `devices`, built on `instance_op`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from backend_ganeti import tasks
 from backend_ganeti.drivers import registry
-from backend_ganeti.drivers.types import ConsoleInfo, CreateSpec, DiskSpec, NicSpec
+from backend_ganeti.drivers.types import ConsoleInfo, CreateSpec
 from backend_ganeti.errors import ClusterDrained, ClusterError, ClusterOffline
 from backend_ganeti.models import Cluster, Instance, Job, Node
 from backend_ganeti.rapi.errors import ClusterUnreachable, RapiError
 from backend_ganeti.rapi.errors import NotFound as ClusterNotFound
-from backend_ganeti.services import allocation, jobs
+from backend_ganeti.services import allocation, jobs, placement
 from backend_ganeti.services.dispatch import Operation, spec_to_params
 from backend_ganeti.services.events import release_name
 from backend_ganeti.states import ALLOWED, PHRASES
@@ -88,7 +90,7 @@ Params = Callable[[Instance], dict[str, Any]]
 
 
 @transaction.atomic
-def _instance_op(instance: Instance, op: Operation, action: str, params: Params, *, actor: Any) -> Job:
+def instance_op(instance: Instance, op: Operation, action: str, params: Params, *, actor: Any) -> Job:
     """The common shape of every instance operation; `params` is built from the locked row."""
     row = _lock(instance, op)
     values = params(row)
@@ -98,14 +100,16 @@ def _instance_op(instance: Instance, op: Operation, action: str, params: Params,
     return job
 
 
-def _positive(label: str, value: Any, least: int = 1) -> int:
+def positive(label: str, value: Any, least: int = 1) -> int:
+    """`value` if it is an integer >= `least`; ValidationFailed naming `label` otherwise."""
     if not isinstance(value, int) or isinstance(value, bool) or value < least:
         raise ValidationFailed(f"{label} must be an integer >= {least}.")
     return value
 
 
-def _index(label: str, index: Any, items: list) -> int:
-    _positive(label, index, 0)
+def checked_index(label: str, index: Any, items: list) -> int:
+    """`index` if it names one of `items` (any index when the list is not known yet)."""
+    positive(label, index, 0)
     if items and index >= len(items):
         raise ValidationFailed(f"{label} {index} does not exist (the instance has {len(items)}).")
     return index
@@ -117,12 +121,12 @@ def _index(label: str, index: Any, items: list) -> int:
 def _validate_spec(spec: CreateSpec) -> None:
     if not spec.name or len(spec.name) > 200:
         raise ValidationFailed("An instance name of 1 to 200 characters is required.")
-    _positive("vcpus", spec.vcpus)
-    _positive("memory_mb", spec.memory_mb)
+    positive("vcpus", spec.vcpus)
+    positive("memory_mb", spec.memory_mb)
     if not spec.disk_template:
         raise ValidationFailed("A disk template is required.")
     for disk in spec.disks:
-        _positive("disk size_mb", disk.size_mb)
+        positive("disk size_mb", disk.size_mb)
 
 
 def _free_name(cluster: Cluster, name: str) -> float:
@@ -133,23 +137,32 @@ def _free_name(cluster: Cluster, name: str) -> float:
     return release_name(cluster.pk, name)
 
 
+def _request(project: Any, spec: CreateSpec, disk_mb: int) -> placement.Request:
+    return allocation.request_for(
+        project, vcpus=spec.vcpus, memory_mb=spec.memory_mb, disk_mb=disk_mb, disk_template=spec.disk_template
+    )
+
+
 @transaction.atomic
 def create_instance(
-    *, project: Any, owner_ref: str, spec: CreateSpec, cluster: Cluster | None = None, actor: Any
+    *,
+    project: Any,
+    owner_ref: str,
+    spec: CreateSpec,
+    cluster: Cluster | None = None,
+    hints: placement.NodeHints | None = None,
+    actor: Any,
 ) -> Instance:
     """Record a new instance (status building) and its create job; the allocator picks the cluster
-    unless one is given (then no capacity is reserved: an admin's explicit choice)."""
+    unless one is given (then no capacity is reserved: an admin's explicit choice). `hints` (a
+    server group's) make the allocator name the node too (NoCapacity when a strict one cannot hold)."""
     _validate_spec(spec)
     disk_mb = sum(d.size_mb for d in spec.disks)
     reserved = None
+    node = None
     if cluster is None:
-        cluster = allocation.choose_cluster(
-            project=project,
-            vcpus=spec.vcpus,
-            memory_mb=spec.memory_mb,
-            disk_mb=disk_mb,
-            disk_template=spec.disk_template,
-        )
+        chosen = allocation.choose_placement(_request(project, spec, disk_mb), hints)
+        cluster, node = chosen.cluster, chosen.node
         reserved = {"vcpus": spec.vcpus, "memory_mb": spec.memory_mb, "disk_mb": disk_mb}
         reserved["disk_template"] = spec.disk_template
     else:
@@ -159,6 +172,10 @@ def create_instance(
             raise ClusterDrained(f"Cluster {cluster.name} is drained: it takes no new instances.")
         if cluster.disk_templates and spec.disk_template not in cluster.disk_templates:
             raise ValidationFailed(f"Cluster {cluster.name} does not allow disk template {spec.disk_template}.")
+        if hints is not None:
+            node = allocation.node_for(cluster, _request(project, spec, disk_mb), hints)
+    if node and not spec.primary_node:
+        spec = replace(spec, primary_node=node)
     backend_time = _free_name(cluster, spec.name)
     try:
         with transaction.atomic():
@@ -168,6 +185,7 @@ def create_instance(
                 project=project,
                 owner_ref=owner_ref,
                 status=S.BUILDING,
+                primary_node=spec.primary_node or "",  # the node asked for; events report the real one
                 admin_up=spec.start,
                 vcpus=spec.vcpus,
                 memory_mb=spec.memory_mb,
@@ -210,123 +228,30 @@ def create_instance(
 
 def start_instance(instance: Instance, *, actor: Any) -> Job:
     """Power the instance on."""
-    return _instance_op(instance, Operation.START, "start_instance", lambda row: {}, actor=actor)
+    return instance_op(instance, Operation.START, "start_instance", lambda row: {}, actor=actor)
 
 
 def stop_instance(instance: Instance, *, timeout: int | None = None, actor: Any) -> Job:
     """Shut the instance down, forcing it off after `timeout` seconds."""
     if timeout is not None:
-        _positive("timeout", timeout, 0)
-    return _instance_op(instance, Operation.STOP, "stop_instance", lambda row: {"timeout": timeout}, actor=actor)
+        positive("timeout", timeout, 0)
+    return instance_op(instance, Operation.STOP, "stop_instance", lambda row: {"timeout": timeout}, actor=actor)
 
 
 def reboot_instance(instance: Instance, *, hard: bool = False, actor: Any) -> Job:
     """Reboot the guest (soft) or reset it (hard)."""
-    return _instance_op(instance, Operation.REBOOT, "reboot_instance", lambda row: {"hard": bool(hard)}, actor=actor)
+    return instance_op(instance, Operation.REBOOT, "reboot_instance", lambda row: {"hard": bool(hard)}, actor=actor)
 
 
 def destroy_instance(instance: Instance, *, actor: Any) -> Job:
     """Remove the instance and its disks from the cluster (the row ends `deleted`)."""
-    return _instance_op(instance, Operation.DESTROY, "destroy_instance", lambda row: {}, actor=actor)
+    return instance_op(instance, Operation.DESTROY, "destroy_instance", lambda row: {}, actor=actor)
 
 
 def resize_instance(instance: Instance, *, vcpus: int, memory_mb: int, actor: Any) -> Job:
     """Change vCPUs and memory."""
-    values = {"vcpus": _positive("vcpus", vcpus), "memory_mb": _positive("memory_mb", memory_mb)}
-    return _instance_op(instance, Operation.RESIZE, "resize_instance", lambda row: values, actor=actor)
-
-
-def add_disk(instance: Instance, disk: DiskSpec, *, actor: Any) -> Job:
-    """Attach a new disk."""
-    _positive("size_mb", disk.size_mb)
-    spec = {"size_mb": disk.size_mb, "template": disk.template, "name": disk.name}
-    return _instance_op(
-        instance, Operation.ADD_DISK, "add_disk", lambda row: {"disk": spec, "disk_count": len(row.disks)}, actor=actor
-    )
-
-
-def remove_disk(instance: Instance, index: int, *, actor: Any) -> Job:
-    """Detach and delete disk `index`."""
-
-    def params(row: Instance) -> dict[str, Any]:
-        return {"index": _index("disk", index, row.disks), "disk_count": len(row.disks)}
-
-    return _instance_op(instance, Operation.REMOVE_DISK, "remove_disk", params, actor=actor)
-
-
-def grow_disk(instance: Instance, index: int, amount_mb: int, *, actor: Any) -> Job:
-    """Grow disk `index` by `amount_mb`."""
-    _positive("amount_mb", amount_mb)
-
-    def params(row: Instance) -> dict[str, Any]:
-        _index("disk", index, row.disks)
-        size = int(row.disks[index].get("size_mb", 0)) if index < len(row.disks) else 0
-        return {"index": index, "amount_mb": amount_mb, "size_before": size}
-
-    return _instance_op(instance, Operation.GROW_DISK, "grow_disk", params, actor=actor)
-
-
-def _disk_name(disk_name: str) -> str:
-    if not isinstance(disk_name, str) or not disk_name or len(disk_name) > 128:
-        raise ValidationFailed("A disk name of 1 to 128 characters is required.")
-    return disk_name
-
-
-def _named(row: Instance, disk_name: str) -> bool:
-    return any(disk.get("name") == disk_name for disk in row.disks)
-
-
-def attach_disk(instance: Instance, disk_name: str, *, actor: Any) -> Job:
-    """Attach the detached disk `disk_name` (kept on the instance's cluster) as the last disk."""
-    _disk_name(disk_name)
-
-    def params(row: Instance) -> dict[str, Any]:
-        if _named(row, disk_name):
-            raise InvalidState(f"Instance {row.name} has a disk named {disk_name} already.")
-        return {"disk_name": disk_name, "disk_count": len(row.disks)}
-
-    return _instance_op(instance, Operation.ATTACH_DISK, "attach_disk", params, actor=actor)
-
-
-def detach_disk(instance: Instance, disk_name: str, *, actor: Any) -> Job:
-    """Detach the disk `disk_name`: the cluster keeps it and its data, attached to no instance."""
-    _disk_name(disk_name)
-
-    def params(row: Instance) -> dict[str, Any]:
-        if not _named(row, disk_name):
-            raise NotFound(f"Instance {row.name} has no disk named {disk_name}.")
-        return {"disk_name": disk_name, "disk_count": len(row.disks)}
-
-    return _instance_op(instance, Operation.DETACH_DISK, "detach_disk", params, actor=actor)
-
-
-def delete_detached_disk(instance: Instance, disk_name: str, *, actor: Any) -> Job:
-    """Delete the detached disk `disk_name` and its data, through `instance` (same cluster)."""
-    _disk_name(disk_name)
-
-    def params(row: Instance) -> dict[str, Any]:
-        if _named(row, disk_name):
-            raise InvalidState(f"Disk {disk_name} is attached to instance {row.name}; detach or remove it instead.")
-        return {"disk_name": disk_name}
-
-    return _instance_op(instance, Operation.DELETE_DETACHED_DISK, "delete_detached_disk", params, actor=actor)
-
-
-def add_nic(instance: Instance, nic: NicSpec, *, actor: Any) -> Job:
-    """Attach a NIC."""
-    spec = {"mac": nic.mac, "ip": nic.ip, "network": nic.network, "link": nic.link, "name": nic.name}
-    return _instance_op(
-        instance, Operation.ADD_NIC, "add_nic", lambda row: {"nic": spec, "nic_count": len(row.nics)}, actor=actor
-    )
-
-
-def remove_nic(instance: Instance, index: int, *, actor: Any) -> Job:
-    """Detach NIC `index`."""
-
-    def params(row: Instance) -> dict[str, Any]:
-        return {"index": _index("nic", index, row.nics), "nic_count": len(row.nics)}
-
-    return _instance_op(instance, Operation.REMOVE_NIC, "remove_nic", params, actor=actor)
+    values = {"vcpus": positive("vcpus", vcpus), "memory_mb": positive("memory_mb", memory_mb)}
+    return instance_op(instance, Operation.RESIZE, "resize_instance", lambda row: values, actor=actor)
 
 
 def migrate_instance(instance: Instance, *, target_node: str | None = None, live: bool = True, actor: Any) -> Job:
@@ -335,7 +260,7 @@ def migrate_instance(instance: Instance, *, target_node: str | None = None, live
     def params(row: Instance) -> dict[str, Any]:
         return {"target_node": target_node, "live": bool(live), "source_node": row.primary_node}
 
-    return _instance_op(instance, Operation.MIGRATE, "migrate_instance", params, actor=actor)
+    return instance_op(instance, Operation.MIGRATE, "migrate_instance", params, actor=actor)
 
 
 def failover_instance(instance: Instance, *, target_node: str | None = None, actor: Any) -> Job:
@@ -344,7 +269,7 @@ def failover_instance(instance: Instance, *, target_node: str | None = None, act
     def params(row: Instance) -> dict[str, Any]:
         return {"target_node": target_node, "source_node": row.primary_node}
 
-    return _instance_op(instance, Operation.FAILOVER, "failover_instance", params, actor=actor)
+    return instance_op(instance, Operation.FAILOVER, "failover_instance", params, actor=actor)
 
 
 def change_disk_template(instance: Instance, template: str, *, secondary_node: str | None = None, actor: Any) -> Job:
@@ -359,7 +284,7 @@ def change_disk_template(instance: Instance, template: str, *, secondary_node: s
             raise ValidationFailed(f"Cluster {row.cluster.name} does not allow disk template {template}.")
         return {"template": template, "secondary_node": secondary_node}
 
-    return _instance_op(instance, Operation.CHANGE_DISK_TEMPLATE, "change_disk_template", params, actor=actor)
+    return instance_op(instance, Operation.CHANGE_DISK_TEMPLATE, "change_disk_template", params, actor=actor)
 
 
 # --- nodes and jobs -------------------------------------------------------------------------------

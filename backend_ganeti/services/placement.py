@@ -13,6 +13,9 @@ Synnefo's default allocator used 0.5·cpu + 0.5·(mem + disk), with CPU estimate
 instance; here CPU is the real vCPU count and the memory/disk half is averaged so that a score is
 a fraction in [0, 1]. A cluster reporting no disk capacity (disk_total 0) has disk ratio 0 and is
 not filtered on disk (its storage is outside the nodes, e.g. shared file or RBD).
+
+`NodeHints` carry a server group's wish (same node as its members, or none of theirs); `pick_node`
+applies it to one cluster's nodes and `rank_with_hints` to every cluster (docs/allocation.md).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 DEFAULT_CPU_RATIO = 4.0
+# Stands for a node figure the cluster did not report (never the limiting one).
+MAX_NODE_FIGURE = 2**62
 
 # Templates whose disks live on the nodes' own storage (what Ganeti's dtotal/dfree report);
 # drbd keeps a copy on the primary and one on the secondary node.
@@ -43,6 +48,7 @@ class Reason(enum.StrEnum):
     MEMORY = "memory"
     DISK = "disk"
     CPU = "cpu"
+    AFFINITY = "affinity"  # no node keeps a strict (anti-)affinity rule (see NodeHints)
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,8 @@ def explain(rejections: Sequence[Reason], request: Request) -> str:
         return f"No cluster can hold {wanted}: no enabled cluster is available to this project."
     if all(r in (*admin, Reason.PROJECT, Reason.TEMPLATE) for r in rejections):
         return f"No cluster can hold {wanted}: no enabled cluster allows disk template {request.disk_template}."
+    if counts[Reason.AFFINITY]:
+        return f"No cluster can hold {wanted}: no node with room keeps the server group's placement policy."
     short = [
         f"{label} on {counts[reason]}"
         for reason, label in ((Reason.MEMORY, "memory"), (Reason.DISK, "disk"), (Reason.CPU, "vCPUs"))
@@ -238,3 +246,72 @@ class NodePacker:
                 return node
             position += 1
         return None
+
+
+@dataclass(frozen=True)
+class NodeHints:
+    """A server group's wish for a new member: `members` counts its live members per (cluster, node).
+
+    `affinity`: on a node the members use (the most used first); otherwise on a node none of them
+    uses. `strict` refuses a cluster where the wish cannot be kept (Nova's affinity and
+    anti-affinity); soft hints only rank such clusters after the ones that keep it.
+    """
+
+    members: dict[tuple[str, str], int]
+    affinity: bool
+    strict: bool
+
+
+@dataclass(frozen=True)
+class NodeChoice:
+    """Where in a cluster to put the instance: `node` (None: the cluster's allocator picks), and
+    whether a soft hint had to be `broken`."""
+
+    node: str | None
+    broken: bool = False
+
+
+def pick_node(cluster: str, nodes: Sequence[NodeCapacity], request: Request, hints: NodeHints) -> NodeChoice | None:
+    """The node of `cluster` that keeps `hints` for `request` (most free memory among equals);
+    None when a strict hint cannot be kept there. `nodes` are the usable nodes the portal knows."""
+    here = {node: count for (name, node), count in hints.members.items() if name == cluster and node and count}
+    fitting = [n for n in nodes if n.fits(request)]
+    roomiest = sorted(fitting, key=lambda n: (-n.mem_free_mb, n.name))
+    if hints.affinity:
+        if not any(hints.members.values()):
+            return NodeChoice(roomiest[0].name if roomiest else None)
+        known = {n.name for n in nodes}
+        wanted = [n for n in roomiest if n.name in here]
+        wanted += [NodeCapacity(name, 0, 0, 0) for name in here if name not in known]  # not reported: trust
+        if wanted:
+            return NodeChoice(max(wanted, key=lambda n: here[n.name]).name)
+        if hints.strict:
+            return None
+        return NodeChoice(roomiest[0].name if roomiest else None, broken=True)
+    free = [n for n in roomiest if n.name not in here]
+    if free:
+        return NodeChoice(free[0].name)
+    if not here:
+        return NodeChoice(None)  # no member here and no node known to fit: the cluster's allocator picks
+    if hints.strict:
+        return None
+    fewest = sorted(roomiest, key=lambda n: here.get(n.name, 0))
+    return NodeChoice(fewest[0].name if fewest else None, broken=True)
+
+
+def rank_with_hints(
+    caps: Iterable[ClusterCapacity],
+    nodes: dict[object, Sequence[NodeCapacity]],
+    request: Request,
+    hints: NodeHints,
+    *,
+    cpu_ratio: float = DEFAULT_CPU_RATIO,
+) -> list[tuple[ClusterCapacity, NodeChoice]]:
+    """The clusters that can take `request` with their node choice: those keeping the hints first,
+    then by score (clusters where a strict hint cannot be kept are left out). `nodes` by cap.key."""
+    chosen = []
+    for cap in rank(caps, request, cpu_ratio=cpu_ratio):
+        choice = pick_node(cap.name, nodes.get(cap.key, ()), request, hints)
+        if choice is not None:
+            chosen.append((cap, choice))
+    return sorted(chosen, key=lambda pair: pair[1].broken)  # stable: keeps the score order

@@ -23,6 +23,7 @@ from identity.api.keystone.base import _has_nul
 from identity.api.keystone.render import base_url
 from portal.api.openstack import FaultStyle, OpenStackView
 from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.observability.context import current_request_id
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -66,11 +67,13 @@ class NovaView(OpenStackView):
             raise NotFound("The resource could not be found.")
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        """Echo the microversion in both headers."""
+        """Echo the microversion in both headers, and the request id as Nova names it."""
         response = super().finalize_response(request, response, *args, **kwargs)
         version = str(self.api_version)
         response[microversions.HEADER] = f"compute {version}"
         response[microversions.LEGACY_HEADER] = version
+        # Nova's own name for the request id (tempest reads it to find a server's create action).
+        response["X-Compute-Request-Id"] = current_request_id()
         patch_vary_headers(response, (microversions.HEADER, microversions.LEGACY_HEADER))
         return response
 

@@ -45,8 +45,11 @@ CHANGES: dict[str, Version] = {
     "flavor_access_public_conflict": Version(2, 7),  # access to a public flavor: 409 (always here)
     "locked": Version(2, 9),  # servers show `locked`
     "keypair_user_id": Version(2, 10),  # admins manage other users' key pairs (user_id)
+    "server_group_owner": Version(2, 13),  # server groups show project_id and user_id
+    "soft_affinity": Version(2, 15),  # soft-affinity and soft-anti-affinity server groups
     "host_status": Version(2, 16),  # servers show `host_status` (admin)
     "description": Version(2, 19),  # servers have a description
+    "deleted_server_actions": Version(2, 21),  # instance actions of deleted servers
     "tags": Version(2, 26),  # server tags
     "network_tags": Version(2, 32),  # `tag` in networks / block_device_mapping_v2 (accepted)
     "keypair_paging": Version(2, 35),  # keypairs limit/marker

@@ -2,7 +2,8 @@
 
 Refused with a clear 400 (not implemented yet): booting from a volume or snapshot and extra blank
 disks in `block_device_mapping_v2`, the legacy `block_device_mapping`, and `personality` files.
-Accepted and ignored: `adminPass`, `os:scheduler_hints`, device `tag`s.
+Accepted and ignored: `adminPass`, scheduler hints other than `group` (a server group to join),
+device `tag`s.
 """
 
 from __future__ import annotations
@@ -105,6 +106,17 @@ def _boot_image(bdms: Any, image_ref: str, version: Version) -> str:
     return boot
 
 
+def _group_hint(body: dict[str, Any]) -> str | None:
+    """The server group named by `os:scheduler_hints` (`{"group": "<uuid>"}`), if any."""
+    hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
+    if hints is None:
+        return None
+    if not isinstance(hints, dict):
+        raise check.invalid("os:scheduler_hints", hints, f"{hints!r} is not of type 'object'")
+    group = hints.get("group")
+    return None if group is None else check.uuid_string("group", group)
+
+
 def parse_create(body: dict[str, Any], version: Version) -> tuple[ServerRequest, bool]:
     """The boot request and whether the caller asked for the reservation id instead of the server."""
     unknown = sorted(set(body) - TOP_LEVEL)
@@ -180,6 +192,7 @@ def parse_create(body: dict[str, Any], version: Version) -> tuple[ServerRequest,
         disk_config=disk_config,
         access_ipv4=check.ip("accessIPv4", data["accessIPv4"], version=4) if data.get("accessIPv4") else "",
         access_ipv6=check.ip("accessIPv6", data["accessIPv6"], version=6) if data.get("accessIPv6") else "",
+        group=_group_hint(body),
     )
     wants_reservation = check.boolean("return_reservation_id", data.get("return_reservation_id", False))
     return request, wants_reservation

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend_ganeti.models import Instance
-from backend_ganeti.services import operations
+from backend_ganeti.services import devices, operations
 from compute.models import Server
 from compute.services import charges, consoles, flavors
 from compute.services.servers import lock_server
@@ -120,7 +120,7 @@ def resize_server(server: Server, flavor_ref: str, *, ctx: TokenContext, actor: 
         return
     grow = grow_amount(instance, new)
     if grow:
-        _backend(row, rule, lambda: operations.grow_disk(instance, 0, grow, actor=actor))
+        _backend(row, rule, lambda: devices.grow_disk(instance, 0, grow, actor=actor))
         row.task_state = TaskState.RESIZE_FINISH
         _begin(row, rule, "resize", actor, flavor=new["id"])
         return

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from backend_ganeti.models import Instance, Job
 from backend_ganeti.selectors import UNFINISHED_JOB_STATUSES
-from backend_ganeti.services import operations
+from backend_ganeti.services import devices
 from compute.models import Server
 from compute.services import charges
 from compute.services.actions import grow_amount, resized, reverted
@@ -110,7 +110,7 @@ def _resize_step(server: Server, instance: Instance) -> None:
     amount = grow_amount(instance, new)
     if amount:
         try:
-            operations.grow_disk(instance, 0, amount, actor=None)
+            devices.grow_disk(instance, 0, amount, actor=None)
         except DomainError as exc:
             _resize_failed(server, instance, exc.message)
             return

@@ -1,10 +1,12 @@
 """Nova's quota sets and absolute limits, read from (and written to) identity's quota ledger.
 
-`instances`, `cores` and `ram` are the ledger's compute.servers/cores/ram_mib holdings (and, before
-microversion 2.36, `floating_ips` is network.floating_ips). The other items Nova lists have fixed
-values here (metadata items and key pairs are enforced with them; server groups, injected files
-and security groups are not served by Nova here) and cannot be changed. Nova's -1 (unlimited)
-is the ledger's largest limit.
+`instances`, `cores`, `ram`, `server_groups` and `server_group_members` are the ledger's
+compute.servers/cores/ram_mib/server_groups/server_group_members holdings (and, before microversion
+2.36, `floating_ips` is network.floating_ips). `server_group_members` is a per-group limit (as in
+Nova): its in_use is 0, the groups' members are counted at boot (services.server_groups). The
+other items Nova lists have fixed values here (metadata items and key pairs are enforced with
+them; injected files and security groups are not served by Nova here) and cannot be changed.
+Nova's -1 (unlimited) is the ledger's largest limit.
 """
 
 from __future__ import annotations
@@ -13,20 +15,26 @@ from typing import Any
 
 from django.db import transaction
 
-from compute.services import charges
+from compute.services import charges, server_groups
 from identity.models import Project
 from identity.quota_models import Resource
 from identity.services import quotas
 from portal.errors import ValidationFailed
 
 UNLIMITED = quotas.MAX_QUANTITY
-LEDGER = {"instances": charges.SERVERS, "cores": charges.CORES, "ram": charges.RAM}
+LEDGER = {
+    "instances": charges.SERVERS,
+    "cores": charges.CORES,
+    "ram": charges.RAM,
+    "server_groups": server_groups.GROUPS,
+    "server_group_members": server_groups.MEMBERS,
+}
+# Limits that hold per group, not per project: shown with no usage.
+PER_GROUP = {server_groups.MEMBERS}
 LEDGER_NETWORK = {"floating_ips": "network.floating_ips"}
 FIXED = {
     "metadata_items": 128,
     "key_pairs": 100,
-    "server_groups": 10,
-    "server_group_members": 10,
     "injected_files": 5,
     "injected_file_content_bytes": 10240,
     "injected_file_path_bytes": 255,
@@ -58,8 +66,9 @@ def quota_set(project: Project, *, network: bool, detail: bool = False, defaults
         default = resources[resource].default_project_limit if resource in resources else 0
         limit = _nova(row["limit"] if row else default)
         if detail:
-            used = row["usage"] if row else 0
-            result[item] = {"limit": limit, "in_use": used, "reserved": row["pending"] if row else 0}
+            counted = row is not None and resource not in PER_GROUP
+            used, pending = (row["usage"], row["pending"]) if counted else (0, 0)
+            result[item] = {"limit": limit, "in_use": used, "reserved": pending}
         else:
             result[item] = limit
     fixed = {**FIXED, **(FIXED_NETWORK if network else {})}
@@ -115,9 +124,9 @@ def absolute_limits(project: Project, *, network: bool, image_meta: bool, person
         "totalRAMUsed": quota["ram"]["in_use"],
         "maxServerMeta": FIXED["metadata_items"],
         "maxTotalKeypairs": FIXED["key_pairs"],
-        "maxServerGroups": FIXED["server_groups"],
-        "maxServerGroupMembers": FIXED["server_group_members"],
-        "totalServerGroupsUsed": 0,
+        "maxServerGroups": quota["server_groups"]["limit"],
+        "maxServerGroupMembers": quota["server_group_members"]["limit"],
+        "totalServerGroupsUsed": quota["server_groups"]["in_use"],
     }
     if network:
         limits.update(

@@ -19,7 +19,7 @@ from backend_ganeti.libvirt_host.store import StateStore
 from backend_ganeti.models import Instance, Job
 from backend_ganeti.rapi.client import RapiClient
 from backend_ganeti.rapi.errors import BadRequest
-from backend_ganeti.services import jobs, operations
+from backend_ganeti.services import devices, jobs
 from backend_ganeti.services.dispatch import ALREADY_DONE, Operation
 from portal.errors import InvalidState, NotFound, ValidationFailed
 from tests.backend_ganeti.backend_factories import make_cluster, seed_instance
@@ -50,41 +50,41 @@ def test_detach_and_attach_move_disk_between_instance_and_cluster_when_jobs_run(
 ):
     vm = _vm(cloud)
     with django_capture_on_commit_callbacks(execute=True):
-        operations.add_disk(vm, DiskSpec(size_mb=2048, name=DISK), actor=member)
+        devices.add_disk(vm, DiskSpec(size_mb=2048, name=DISK), actor=member)
     assert [d["name"] for d in Instance.objects.get(pk=vm.pk).disks] == ["root", DISK]
     with django_capture_on_commit_callbacks(execute=True):
-        job = operations.detach_disk(vm, DISK, actor=member)
+        job = devices.detach_disk(vm, DISK, actor=member)
     assert Job.objects.get(pk=job.pk).status == "success"
     assert [d["name"] for d in Instance.objects.get(pk=vm.pk).disks] == ["root"]
     assert cloud.cluster("a").detached[DISK].size_mb == 2048
     with django_capture_on_commit_callbacks(execute=True):
-        operations.attach_disk(vm, DISK, actor=member)
+        devices.attach_disk(vm, DISK, actor=member)
     assert [d["name"] for d in Instance.objects.get(pk=vm.pk).disks] == ["root", DISK]
 
 
 def test_detach_is_404_when_instance_has_no_such_disk(cloud, member):
     with pytest.raises(NotFound, match="has no disk named"):
-        operations.detach_disk(_vm(cloud), DISK, actor=member)
+        devices.detach_disk(_vm(cloud), DISK, actor=member)
 
 
 def test_attach_and_delete_are_409_when_disk_is_attached_already(cloud, member):
     vm = _vm(cloud)
     with pytest.raises(InvalidState, match="already"):
-        operations.attach_disk(vm, "root", actor=member)
+        devices.attach_disk(vm, "root", actor=member)
     with pytest.raises(InvalidState, match="detach or remove it instead"):
-        operations.delete_detached_disk(vm, "root", actor=member)
+        devices.delete_detached_disk(vm, "root", actor=member)
 
 
 def test_disk_operations_are_400_when_disk_name_is_empty(cloud, member):
     with pytest.raises(ValidationFailed):
-        operations.attach_disk(_vm(cloud), "", actor=member)
+        devices.attach_disk(_vm(cloud), "", actor=member)
 
 
 def test_disk_operations_are_409_when_instance_is_building(cloud, member):
     vm = _vm(cloud)
     Instance.objects.filter(pk=vm.pk).update(status=Instance.Status.BUILDING)
     with pytest.raises(InvalidState, match="detach a disk from"):
-        operations.detach_disk(vm, "root", actor=member)
+        devices.detach_disk(vm, "root", actor=member)
 
 
 def test_already_done_tells_attach_and_detach_by_disk_name_when_resumed():

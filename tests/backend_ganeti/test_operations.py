@@ -8,7 +8,7 @@ from backend_ganeti import tasks
 from backend_ganeti.drivers.types import CreateSpec, DiskSpec, JobState, NicSpec, PowerState
 from backend_ganeti.errors import ClusterDrained, ClusterOffline
 from backend_ganeti.models import Cluster, Instance, Job, Node
-from backend_ganeti.services import jobs, operations
+from backend_ganeti.services import devices, jobs, operations
 from portal.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from portal.models import AuditEvent
 from tests.backend_ganeti.backend_factories import make_cluster, seed_instance
@@ -172,7 +172,7 @@ def test_stop_instance_job_carries_timeout_and_audit_when_accepted(cluster, memb
 def test_remove_disk_raises_validation_when_index_out_of_range(cluster, member, enqueued, cloud):
     instance = seed_instance(cloud, cluster, "vm1")
     with pytest.raises(ValidationFailed):
-        operations.remove_disk(instance, 3, actor=member)
+        devices.remove_disk(instance, 3, actor=member)
 
 
 def test_change_disk_template_raises_invalid_state_when_running(cluster, member, enqueued, cloud):
@@ -204,9 +204,9 @@ STOPPED = {"power": PowerState.STOPPED, "admin_up": False}
             {},
             lambda r: (r.vcpus, r.memory_mb) == (4, 2048),
         ),
-        (lambda i, a: operations.add_disk(i, DiskSpec(512), actor=a), {}, lambda r: len(r.disks) == 2),
-        (lambda i, a: operations.grow_disk(i, 0, 1024, actor=a), {}, lambda r: r.disks[0]["size_mb"] == 2048),
-        (lambda i, a: operations.add_nic(i, NicSpec(network="net1"), actor=a), {}, lambda r: len(r.nics) == 2),
+        (lambda i, a: devices.add_disk(i, DiskSpec(512), actor=a), {}, lambda r: len(r.disks) == 2),
+        (lambda i, a: devices.grow_disk(i, 0, 1024, actor=a), {}, lambda r: r.disks[0]["size_mb"] == 2048),
+        (lambda i, a: devices.add_nic(i, NicSpec(network="net1"), actor=a), {}, lambda r: len(r.nics) == 2),
         (
             lambda i, a: operations.migrate_instance(i, actor=a),
             {"secondary_nodes": ("node2",)},
@@ -235,7 +235,7 @@ def test_operation_reaches_cluster_and_row_when_job_runs(cluster, member, enqueu
 
 def test_remove_nic_leaves_no_nic_when_job_succeeds(cluster, member, enqueued, cloud):
     instance = seed_instance(cloud, cluster, "vm1")
-    job = operations.remove_nic(instance, 0, actor=member)
+    job = devices.remove_nic(instance, 0, actor=member)
     jobs.run_job(job.pk)
     instance.refresh_from_db()
     assert instance.nics == []

@@ -1,9 +1,9 @@
 """Attaching and detaching volumes through their server (Nova's os-volume_attachments).
 
 The first attach adds a disk named after the volume id to the server's instance
-(`operations.add_disk`): from then on the volume lives on that cluster. Detaching uses Ganeti's
-disk detach (`operations.detach_disk`): the cluster keeps the disk and its data, attached to no
-instance, and a later attach (`operations.attach_disk`) gives it to a server of the same cluster
+(`devices.add_disk`): from then on the volume lives on that cluster. Detaching uses Ganeti's
+disk detach (`devices.detach_disk`): the cluster keeps the disk and its data, attached to no
+instance, and a later attach (`devices.attach_disk`) gives it to a server of the same cluster
 only (and, for node-local templates such as file, of the same node). The volume is
 `attaching`/`detaching` until the backend job ends (`completion`). A volume created from an image
 is refused (400) on clusters that cannot write disk bytes; elsewhere its new disk is filled with
@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from backend_ganeti.drivers.types import DiskSpec
 from backend_ganeti.models import Instance
-from backend_ganeti.services import disk_data, operations
+from backend_ganeti.services import devices, disk_data
 from compute.image.services import disk_source
 from compute.models import Server
 from compute.services.servers import lock_server
@@ -104,11 +104,11 @@ def attach_volume(server: Server, volume: Volume, *, device: str | None = None, 
                 f"runs on node {instance.primary_node}: Ganeti attaches a {template} disk only to an instance "
                 "on the node that holds it."
             )
-        job = operations.attach_disk(instance, row.disk_name, actor=actor)
+        job = devices.attach_disk(instance, row.disk_name, actor=actor)
     else:
         if row.image_id:
             _check_image_writable(row, instance)
-        job = operations.add_disk(instance, DiskSpec(size_mb=row.size * 1024, name=row.disk_name), actor=actor)
+        job = devices.add_disk(instance, DiskSpec(size_mb=row.size * 1024, name=row.disk_name), actor=actor)
     row.status, row.job, row.instance, row.server, row.fault = states.Status.ATTACHING, job, instance, srv, ""
     row.attachment_id = uuid.uuid4()
     row.device = device or next_device(srv, instance)
@@ -127,7 +127,7 @@ def detach_volume(server: Server, volume: Volume, *, actor: Any) -> Volume:
         raise NotFound(f"volume_id {row.pk} is not attached to server {srv.pk}.")
     states.check(states.Action.DETACH, row.status, str(row.pk))
     instance = _instance(srv, "detach_volume")
-    job = operations.detach_disk(instance, row.disk_name, actor=actor)
+    job = devices.detach_disk(instance, row.disk_name, actor=actor)
     row.status, row.job, row.fault = states.Status.DETACHING, job, ""
     row.updated_at = timezone.now()
     row.save()

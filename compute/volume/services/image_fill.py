@@ -19,7 +19,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from backend_ganeti.services import disk_data, operations
+from backend_ganeti.services import devices, disk_data
 from compute.image.services import disk_source
 from compute.volume.models import Volume
 from compute.volume.states import Status
@@ -90,7 +90,7 @@ def _settle(volume_id: str, image_id: str, error: str) -> str:
         # Take the half-written disk off the server (the cluster keeps it detached, so deleting
         # the volume removes it like any detached volume's disk).
         try:
-            row.job = operations.detach_disk(row.instance, row.disk_name, actor=None)
+            row.job = devices.detach_disk(row.instance, row.disk_name, actor=None)
         except DomainError as exc:
             fault += f"; its disk could not be detached from the server ({exc.message})"
     row.status, row.fault = Status.ERROR, fault[:2000]

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from backend_ganeti.errors import ClusterOffline
 from backend_ganeti.models import Instance
-from backend_ganeti.services import operations
+from backend_ganeti.services import devices
 from backend_ganeti.services.dispatch import Operation
 from backend_ganeti.states import ALLOWED
 from compute.volume.models import Volume
@@ -91,7 +91,7 @@ def _detach(server: Any, instance: Instance, row: Volume, *, retry: bool, actor:
     An unreachable cluster fails the delete request itself (409, as a destroy would); during an
     event it means waiting for the next one."""
     try:
-        job = operations.detach_disk(instance, row.disk_name, actor=actor)
+        job = devices.detach_disk(instance, row.disk_name, actor=actor)
     except ClusterOffline:
         if retry:
             raise

@@ -3,7 +3,7 @@
 Creating a volume records it and charges its quota; no cluster is asked (the disk is made on
 the first attach, see `attachments`), so it is `available` at once. Deleting a volume that never
 reached a cluster removes the row at once; deleting one whose disk lives detached on a cluster
-queues the disk's removal there (`backend_ganeti.services.operations.delete_detached_disk`) and the
+queues the disk's removal there (`backend_ganeti.services.devices.delete_detached_disk`) and the
 row goes when that job succeeds (`completion`). Every rule about statuses is `states.check`.
 """
 
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend_ganeti.models import Instance
-from backend_ganeti.services import operations
+from backend_ganeti.services import devices
 from compute.image.models import Image
 from compute.volume import states
 from compute.volume.models import Volume, VolumeType
@@ -245,7 +245,7 @@ def delete_volume(volume: Volume, *, actor: Any) -> Volume | None:
         )
         finish_delete(row, actor=actor)
         return None
-    job = operations.delete_detached_disk(carrier, row.disk_name, actor=actor)
+    job = devices.delete_detached_disk(carrier, row.disk_name, actor=actor)
     row.status, row.job, row.instance, row.fault = states.Status.DELETING, job, carrier, ""
     row.updated_at = timezone.now()
     row.save()
