@@ -2,7 +2,8 @@
 
 ACTIONS maps each action name to its handler (an explicit table, no name lookup): os-start,
 os-stop, reboot, resize, confirmResize, revertResize, createImage (202: a worker makes the image,
-services/snapshots.py; 409 on clusters that cannot read disks), os-getVNCConsole (2.1-2.5), lock,
+services/snapshots.py; 409 on clusters that cannot read disks), createBackup (the same copy, then
+the server's older backups of that type rotated out), os-getVNCConsole (2.1-2.5), lock,
 unlock, addSecurityGroup, removeSecurityGroup.
 """
 
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compute.api import validation as check
-from compute.api.base import NovaView, body_of, entity, no_content
+from compute.api.base import NovaView, body_of, compute_root, entity, no_content
 from compute.api.servers import _fetch
 from compute.models import Server
 from compute.services import actions, server_data, snapshots
@@ -95,6 +96,40 @@ def _create_image(view: ServerActionView, server: Server, args: Any) -> Response
     return response
 
 
+def _create_backup(view: ServerActionView, server: Server, args: Any) -> Response:
+    """createBackup: name, backup_type, rotation (>= 0) and optional metadata, as Nova's schema."""
+    if not isinstance(args, dict):
+        raise check.invalid("createBackup", args, f"{args!r} is not of type 'object'")
+    for required in ("name", "backup_type", "rotation"):
+        if required not in args:
+            raise check.invalid("createBackup", args, f"'{required}' is a required property")
+    unknown = sorted(set(args) - {"name", "backup_type", "rotation", "metadata"})
+    if unknown:
+        raise ValidationFailed(f"Additional properties are not allowed ({', '.join(unknown)} was unexpected)")
+    check.name("name", args["name"])
+    backup_type = args["backup_type"]
+    if not isinstance(backup_type, str):
+        raise check.invalid("backup_type", backup_type, f"{backup_type!r} is not of type 'string'")
+    rotation = check.integer("rotation", args["rotation"], minimum=0)
+    metadata = args.get("metadata", {})
+    check.metadata("metadata", metadata)
+    image = snapshots.create_backup(
+        server,
+        name=args["name"],
+        backup_type=backup_type,
+        rotation=rotation,
+        metadata=metadata,
+        ctx=view.ctx(),
+        actor=view.actor,
+    )
+    if view.v("create_image_body"):
+        return Response({"image_id": image.id}, status=202)
+    response = no_content(202)
+    if rotation > 0:  # Nova names the backup only when the rotation keeps it
+        response["Location"] = f"{compute_root(view.request)}/v2.1/images/{image.id}"
+    return response
+
+
 def _security_group(add: bool) -> Handler:
     """addSecurityGroup / removeSecurityGroup: `{"name": <group name or id>}`."""
     action = "addSecurityGroup" if add else "removeSecurityGroup"
@@ -141,6 +176,7 @@ ACTIONS: dict[str, Handler] = {
     "confirmResize": _confirm,
     "revertResize": _revert,
     "createImage": _create_image,
+    "createBackup": _create_backup,
     "os-getVNCConsole": _vnc,
     "lock": _lock,
     "unlock": _unlock,

@@ -13,9 +13,12 @@ from rest_framework.response import Response
 from compute.api import (
     console_page,
     flavors,
+    images_proxy,
+    instance_actions,
     keypairs,
     limits,
     server_actions,
+    server_groups,
     server_meta,
     servers,
     versions,
@@ -26,12 +29,25 @@ from portal.errors import NotFound
 
 V = "/v2.1"
 SEGMENT = "[^/]+"
+GROUPS = (
+    "server_id",
+    "flavor_id",
+    "key",
+    "name",
+    "tag",
+    "network",
+    "project_id",
+    "volume_id",
+    "request_id",
+    "group_id",
+    "image_id",
+)
 
 
 def route(pattern: str, view: type, name: str) -> URLPattern:
     """A route for `pattern` ({name} segments become named groups), with or without a trailing slash."""
     regex = pattern
-    for group in ("server_id", "flavor_id", "key", "name", "tag", "network", "project_id", "volume_id"):
+    for group in GROUPS:
         regex = regex.replace("{" + group + "}", f"(?P<{group}>{SEGMENT})")
     return re_path(rf"^{regex}/?$", view.as_view(), name=f"nova-{name}")
 
@@ -47,6 +63,7 @@ class UnknownView(NovaView):
 
 SERVER = f"{V}/servers/{{server_id}}"
 FLAVOR = f"{V}/flavors/{{flavor_id}}"
+IMAGE = f"{V}/images/{{image_id}}"
 
 urlpatterns = [
     route("", versions.VersionsView, "versions"),
@@ -65,6 +82,8 @@ urlpatterns = [
     route(f"{SERVER}/ips/{{network}}", server_meta.IpsNetworkView, "server-ips-network"),
     route(f"{SERVER}/os-volume_attachments", volume_attachments.VolumeAttachmentsView, "volume-attachments"),
     route(f"{SERVER}/os-volume_attachments/{{volume_id}}", volume_attachments.VolumeAttachmentView, "volume-attach"),
+    route(f"{SERVER}/os-instance-actions", instance_actions.InstanceActionsView, "instance-actions"),
+    route(f"{SERVER}/os-instance-actions/{{request_id}}", instance_actions.InstanceActionView, "instance-action"),
     route(f"{V}/flavors", flavors.FlavorsView, "flavors"),
     route(f"{V}/flavors/detail", flavors.FlavorsDetailView, "flavors-detail"),
     route(FLAVOR, flavors.FlavorView, "flavor"),
@@ -72,8 +91,15 @@ urlpatterns = [
     route(f"{FLAVOR}/os-extra_specs/{{key}}", flavors.ExtraSpecView, "flavor-extra-spec"),
     route(f"{FLAVOR}/os-flavor-access", flavors.FlavorAccessView, "flavor-access"),
     route(f"{FLAVOR}/action", flavors.FlavorActionView, "flavor-action"),
+    route(f"{V}/images", images_proxy.ImagesView, "images"),
+    route(f"{V}/images/detail", images_proxy.ImagesDetailView, "images-detail"),
+    route(IMAGE, images_proxy.ImageView, "image"),
+    route(f"{IMAGE}/metadata", images_proxy.ImageMetadataView, "image-metadata"),
+    route(f"{IMAGE}/metadata/{{key}}", images_proxy.ImageMetadataItemView, "image-metadata-item"),
     route(f"{V}/os-keypairs", keypairs.KeypairsView, "keypairs"),
     route(f"{V}/os-keypairs/{{name}}", keypairs.KeypairView, "keypair"),
+    route(f"{V}/os-server-groups", server_groups.ServerGroupsView, "server-groups"),
+    route(f"{V}/os-server-groups/{{group_id}}", server_groups.ServerGroupView, "server-group"),
     route(f"{V}/limits", limits.LimitsView, "limits"),
     route(f"{V}/os-quota-sets/{{project_id}}", limits.QuotaSetView, "quota-set"),
     route(f"{V}/os-quota-sets/{{project_id}}/defaults", limits.QuotaSetDefaultsView, "quota-set-defaults"),

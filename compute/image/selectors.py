@@ -42,6 +42,7 @@ class ListQuery:
     include_hidden: bool = False
     size_min: int | None = None
     size_max: int | None = None
+    minimums: dict[str, int] = field(default_factory=dict)  # min_ram/min_disk -> at least (Nova's proxy)
     sort: tuple[tuple[str, str], ...] = (("created_at", "desc"),)
     limit: int = 25
     marker: str | None = None
@@ -78,6 +79,8 @@ def _filtered(queryset: ImageQuerySet, query: ListQuery) -> ImageQuerySet:
         queryset = queryset.filter(size__gte=query.size_min)
     if query.size_max is not None:
         queryset = queryset.filter(size__lte=query.size_max)
+    for name, least in query.minimums.items():
+        queryset = queryset.filter(**{f"{name}__gte": least})
     for tag in query.tags:
         queryset = queryset.filter(Exists(ImageTag.objects.filter(image=OuterRef("pk"), value=tag)))
     for name, value in query.properties.items():

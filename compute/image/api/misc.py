@@ -1,4 +1,4 @@
-"""Small Glance resources: tags, deactivate/reactivate actions, schemas, import discovery."""
+"""Small Glance resources: tags, deactivate/reactivate actions, an image's tasks, schemas, import discovery."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from compute.image.api.base import GlanceView
 from compute.image.api.schemas import SCHEMAS
-from compute.image.services import images
+from compute.image.services import access, images
 from portal.errors import NotFound
 
 
@@ -41,6 +41,19 @@ class ReactivateView(GlanceView):
         """Reactivate."""
         images.reactivate_image(self.ctx(), image_id, actor=self.actor)
         return Response(status=204)
+
+
+class ImageTasksView(GlanceView):
+    """`GET /v2/images/{id}/tasks` (Glance 2.12): an image's import tasks; there are none here.
+
+    Nefos has no tasks API (no interoperable import): every image the caller may see has an
+    empty list (tempest's waiters poll it after snapshots); an image it may not see is a 404.
+    """
+
+    def get(self, request: Request, image_id: str) -> Response:
+        """`{"tasks": []}` for a visible image."""
+        access.visible(self.ctx(), image_id)
+        return Response({"tasks": []})
 
 
 class SchemaView(GlanceView):

@@ -29,6 +29,7 @@ urlpatterns = [
     route(f"{IMAGE}/tags/(?P<tag>.+?)", misc.TagView, "image-tag"),
     route(f"{IMAGE}/actions/deactivate", misc.DeactivateView, "image-deactivate"),
     route(f"{IMAGE}/actions/reactivate", misc.ReactivateView, "image-reactivate"),
+    route(f"{IMAGE}/tasks", misc.ImageTasksView, "image-tasks"),
     route(f"{IMAGE}/members", members.MembersView, "image-members"),
     route(f"{IMAGE}/members/(?P<member_id>[^/]+)", members.MemberView, "image-member"),
     route("/v2/schemas/(?P<name>[^/]+)", misc.SchemaView, "schema"),

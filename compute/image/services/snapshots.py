@@ -2,7 +2,8 @@
 
 Nova creates the image record at once (`queued`) and a worker later streams the disk's bytes in:
 `create_snapshot_image` and `store_snapshot_data` are those two steps, and `discard_snapshot`
-removes the record when reading the disk fails (Nova deletes a failed snapshot's image too).
+removes the record when reading the disk fails (Nova deletes a failed snapshot's image too);
+`rotate_backups` deletes a server's older backups of one type (Nova's createBackup rotation).
 They act with the authority of the server's project (`project_ctx`: a member of the owning
 project), because the worker has no token; the caller (compute) has already checked the request.
 The bytes go through the same upload path as `PUT /v2/images/{id}/file` (`data.upload_image_data`):
@@ -16,12 +17,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from compute.image import limits
 from compute.image.models import Image, ImageProperty, Visibility
+from compute.image.selectors import ListQuery, list_images
 from compute.image.services import data, images
 from compute.image.states import Status
 from identity.models import Project
 from identity.tokens import TokenContext
-from portal.errors import NotFound
+from portal.errors import Forbidden, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -123,3 +126,41 @@ def discard_snapshot(image_id: str, *, reason: str, actor: Any) -> None:
         images.delete_image(project_ctx(image.project), image_id, actor=actor)
     except NotFound:
         return
+
+
+def rotate_backups(project: Project, *, instance_uuid: str, backup_type: str, keep: int, actor: Any) -> list[str]:
+    """Delete all but the newest `keep` backups of a server and backup type owned by `project`.
+
+    The backups are the images Glance lists for the project with properties image_type=backup,
+    `backup_type` and `instance_uuid` (newest first); each is deleted through Glance's delete
+    (a protected one is kept and logged). The ids deleted are returned.
+    """
+    ctx = project_ctx(project)
+    wanted = {"image_type": "backup", "backup_type": backup_type, "instance_uuid": instance_uuid}
+    found: list[str] = []
+    marker: str | None = None
+    while True:
+        query = ListQuery(
+            filters={"owner": project.pk},
+            properties=wanted,
+            include_hidden=True,
+            sort=(("created_at", "desc"),),
+            limit=limits.LIST_MAX_LIMIT,
+            marker=marker,
+        )
+        rows, more = list_images(ctx, query)
+        found += [image.id for image in rows]
+        if not more or not rows:
+            break
+        marker = rows[-1].id
+    deleted = []
+    for image_id in found[keep:]:
+        try:
+            images.delete_image(ctx, image_id, actor=actor)
+        except NotFound:
+            continue
+        except Forbidden as exc:
+            logger.warning("backup %s kept by the rotation: %s", image_id, exc.message)
+            continue
+        deleted.append(image_id)
+    return deleted
