@@ -94,9 +94,11 @@ class Commission(models.Model):
     serial = models.BigAutoField(primary_key=True)
     client = models.CharField(max_length=64, help_text="The app that issued it, e.g. `compute`.")
     client_key = models.CharField(max_length=128, help_text="The client's idempotency key for this commission.")
-    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, related_name="commissions")
+    project = models.ForeignKey(
+        "identity.Project", on_delete=models.CASCADE, related_name="commissions", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reason = models.CharField(max_length=255, blank=True, default="")
     target = models.CharField(max_length=255, blank=True, default="", help_text="What it is for, e.g. server id.")
@@ -106,7 +108,14 @@ class Commission(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "client_key"], name="commission_client_key_unique")]
-        indexes = [models.Index(fields=["state", "issued_at"])]
+        # Every commission row is written twice (issued, then settled), so it carries few indexes:
+        # no LIKE-pattern twins of the foreign keys (`db_index` would make them on PostgreSQL), and
+        # the resolver's "pending since" index only holds pending rows (settling removes the entry).
+        indexes = [
+            models.Index(fields=["project"], name="commission_project"),
+            models.Index(fields=["user"], name="commission_user"),
+            models.Index(fields=["issued_at"], condition=models.Q(state="pending"), name="commission_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"commission {self.serial} ({self.state})"

@@ -75,6 +75,7 @@ def issue(
     actor: User | None,
     detail: dict[str, Any],
     holding_rows: Callable[..., HoldingRows],
+    relaxed: bool = False,
 ) -> Commission:
     """Issue a commission of charges in one statement; QuotaExceeded names the holding that refused.
 
@@ -98,7 +99,7 @@ def issue(
     for attempt in range(3):
         rows = _rows(project, user, names, holding_rows, fresh=attempt > 0)
         charges = {pk: wanted[name] for pk, name, _ in rows}
-        serial = ledger_pg.issue_charges(fields, event, sorted(charges.items()))
+        serial = ledger_pg.issue_charges(fields, event, sorted(charges.items()), relaxed=relaxed)
         if serial is not None:
             return commission_from({**fields, "serial": serial, "state": Commission.State.PENDING, "resolved_at": None})
         # Refused, and nothing written: name the holding that cannot take its charge.

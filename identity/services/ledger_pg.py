@@ -16,7 +16,13 @@ trip is ever made while holding it. Semantics are those of the portable path in
 - An accept settled here may be committed asynchronously (`synchronous_commit` off for that
   transaction only) when the commission's client has a resolver: if a database crash loses such a
   commit, the commission is pending again and the resolver settles it from the client's own record
-  of what happened. Issues are always durable: the client acts on them.
+  of what happened.
+- So may an issue that runs on its own (outside the caller's transaction), for the same clients. A
+  client with a resolver records what it does in this database before it matters (that record is
+  what its resolver reads), and PostgreSQL's log is sequential: the record's own durable commit
+  makes every earlier commit durable, the issue included. A crash before that loses the issue and
+  the record together, and the resolver has nothing to decide. An issue inside the caller's
+  transaction commits as that transaction does.
 """
 
 # ruff: noqa: S608 - identifiers come from model metadata and loop counters; every value is bound
@@ -81,18 +87,20 @@ def _audit_params(event: dict[str, Any]) -> list[Any]:
 
 
 def issue_charges(
-    commission: dict[str, Any], audit_event: dict[str, Any], charges: list[tuple[int, int]]
+    commission: dict[str, Any], audit_event: dict[str, Any], charges: list[tuple[int, int]], *, relaxed: bool = False
 ) -> int | None:
     """Lock and check every holding, then widen them and insert the commission; all or nothing.
 
     `charges` are (holding id, positive quantity) pairs. Returns the new serial, or None when a
-    holding could not take its charge (or is gone): then nothing was written.
+    holding could not take its charge (or is gone): then nothing was written. `relaxed`: this
+    statement's own transaction commits without waiting for the disk (`quotas.issue` asks for it
+    only outside a transaction, for clients with a resolver; see the module docstring).
     """
     values = ", ".join(["(%s::bigint, %s::bigint)"] * len(charges))
     params: list[Any] = [value for pair in charges for value in pair]
     sql = (
         f"WITH v(id, q) AS (VALUES {values}), "
-        f'l AS (SELECT id, usage_max, "limit" FROM {_H} WHERE id IN (SELECT id FROM v) ORDER BY id FOR UPDATE), '
+        f'l AS (SELECT id, usage_max, "limit" FROM {_H} WHERE id IN (SELECT id FROM v) ORDER BY id FOR NO KEY UPDATE), '
         'ok AS (SELECT COALESCE(bool_and(l.usage_max + v.q <= l."limit"), false) AND count(*) = %s AS ok '
         "FROM l JOIN v ON v.id = l.id), "
         f"w AS (UPDATE {_H} h SET usage_max = h.usage_max + v.q FROM v WHERE h.id = v.id "
@@ -102,7 +110,8 @@ def issue_charges(
         f"p AS (INSERT INTO {_P} (commission_id, holding_id, quantity) SELECT c.serial, v.id, v.q FROM c, v), "
         f"a AS (INSERT INTO {_A} ({_AUDIT_COLUMNS}) SELECT %s, %s, %s, %s, %s, %s, c.serial::text, "
         "'commission ' || c.serial || ' (pending)', %s, %s::jsonb, %s FROM c) "
-        "SELECT (SELECT serial FROM c), (SELECT count(*) FROM w)"
+        "SELECT (SELECT serial FROM c), (SELECT count(*) FROM w), "
+        "CASE WHEN %s THEN set_config('synchronous_commit', 'off', true) END"
     )
     params.append(len(charges))
     params += [
@@ -121,8 +130,9 @@ def issue_charges(
         audit_event["result"],
         json.dumps(audit_event["detail"]),
         audit_event["request_id"],
+        relaxed,
     ]
-    ((serial, _widened),) = _fetch(sql, params)
+    ((serial, _widened, _mode),) = _fetch(sql, params)
     return serial
 
 

@@ -160,7 +160,15 @@ def issue(
     try:
         if _one_statement(wanted) and not transaction.get_connection().in_atomic_block:
             # All or nothing by itself: on its own, its row locks never wait on a round trip.
-            return ledger_fast.issue(project, user, wanted, actor=actor, detail=detail, holding_rows=_holding_rows)
+            return ledger_fast.issue(
+                project,
+                user,
+                wanted,
+                actor=actor,
+                detail=detail,
+                holding_rows=_holding_rows,
+                relaxed=client in _resolvers,
+            )
         with transaction.atomic():
             return _issue(project, user, wanted, actor=actor, detail=detail)
     except IntegrityError:

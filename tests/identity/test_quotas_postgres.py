@@ -203,3 +203,15 @@ def test_accepting_a_release_takes_the_general_path_and_lowers_usage(ledger):
 
     assert brackets(ledger)["pg.cores"] == (3, 3)
     assert AuditEvent.objects.filter(action="quota.accept", target_id=str(release.serial)).count() == 1
+
+
+def test_issue_on_its_own_by_a_client_with_a_resolver_commits_relaxed_and_counts(ledger):
+    quotas.register_resolver("pg-resolved", lambda c: True)
+
+    issued = quotas.issue(ledger, {"pg.cores": 4}, actor=None, client="pg-resolved", client_key="relaxed")
+
+    assert Commission.objects.get(pk=issued.serial).state == Commission.State.PENDING
+    assert brackets(ledger)["pg.cores"] == (0, 4)
+    with connection.cursor() as cursor:  # the setting was the issuing transaction's only
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
