@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 from backend_ganeti import tasks
 from backend_ganeti.models import Cluster
 from backend_ganeti.services import jobs
+from backend_ganeti.services.clusters import refresh_cluster
+from backend_ganeti.services.embedded import ensure_embedded_cluster
 from compute.image.services.seed import seed_default_image
 from compute.network.services.networks import NetworkSpec, create_network
 from compute.network.services.subnets import SubnetSpec, create_subnet
@@ -155,3 +157,14 @@ def booted(nova, image, flavors, network, cluster, inline_jobs) -> dict[str, Any
     """An ACTIVE server of `project` (m1.tiny, on `network`)."""
     server = nova.boot(image, "1", network)
     return nova.show(server["id"])
+
+
+@pytest.fixture
+def on_host(db, agent, inline_jobs, nova, image, flavors, network) -> dict[str, Any]:
+    """An ACTIVE m1.tiny server of `project` on the embedded host agent the test module starts
+    (each such module defines its own `agent` fixture, with the delays it wants)."""
+    refresh_cluster(ensure_embedded_cluster(socket_path=agent.socket))
+    server = nova.boot(image, "1", network)
+    shown = nova.show(server["id"])
+    assert shown["status"] == "ACTIVE", shown
+    return shown

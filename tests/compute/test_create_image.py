@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 
 from backend_ganeti.models import Instance
-from backend_ganeti.services.clusters import refresh_cluster
-from backend_ganeti.services.embedded import ensure_embedded_cluster
 from compute import tasks
 from compute.image.models import Image
 from compute.models import Server
@@ -53,16 +51,6 @@ def run_snapshots(snapshot_tasks, django_capture_on_commit_callbacks) -> Callabl
         return results
 
     return run
-
-
-@pytest.fixture
-def on_host(db, agent, inline_jobs, nova, image, flavors, network) -> dict[str, Any]:
-    """An ACTIVE m1.tiny server of `project` on the embedded host."""
-    refresh_cluster(ensure_embedded_cluster(socket_path=agent.socket))
-    server = nova.boot(image, "1", network)
-    shown = nova.show(server["id"])
-    assert shown["status"] == "ACTIVE", shown
-    return shown
 
 
 def instance_name(server_id: str) -> str:

@@ -26,6 +26,7 @@ from tests.compute.conftest import (  # noqa: F401 - fixtures shared with the No
     network,
     nova,
     nova_for,
+    on_host,
     other_nova,
     other_project,
     queued_jobs,

@@ -9,8 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from backend_ganeti.models import Instance, Job
-from backend_ganeti.services.clusters import refresh_cluster
-from backend_ganeti.services.embedded import ensure_embedded_cluster
 from compute.models import Server
 from tests.backend_ganeti.libvirt_agent import AgentProcess, running_agent
 
@@ -20,16 +18,6 @@ def agent() -> Iterator[AgentProcess]:
     """A real embedded host agent, killed by PID afterwards."""
     with running_agent(build_delay=0.05, op_delay=0.02) as process:
         yield process
-
-
-@pytest.fixture
-def on_host(db, agent, inline_jobs, nova, image, flavors, network) -> dict:
-    """An ACTIVE server of `project` on the embedded host."""
-    refresh_cluster(ensure_embedded_cluster(socket_path=agent.socket))
-    server = nova.boot(image, "1", network)
-    shown = nova.show(server["id"])
-    assert shown["status"] == "ACTIVE", shown
-    return shown
 
 
 def test_server_deletion_keeps_volume_disk_on_embedded_host_when_attached(nova, cinder, on_host, agent):

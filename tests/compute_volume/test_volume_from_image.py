@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from backend_ganeti.models import Instance, Job
-from backend_ganeti.services.clusters import refresh_cluster
-from backend_ganeti.services.embedded import ensure_embedded_cluster
 from compute.image.models import Image
 from compute.image.services.seed import seed_content
 from compute.models import Server
@@ -53,16 +51,6 @@ def run_fills(fill_tasks, django_capture_on_commit_callbacks) -> Callable[[], li
         return results
 
     return run
-
-
-@pytest.fixture
-def on_host(db, agent, inline_jobs, nova, image, flavors, network) -> dict[str, Any]:
-    """An ACTIVE m1.tiny server of `project` on the embedded host."""
-    refresh_cluster(ensure_embedded_cluster(socket_path=agent.socket))
-    server = nova.boot(image, "1", network)
-    shown = nova.show(server["id"])
-    assert shown["status"] == "ACTIVE", shown
-    return shown
 
 
 def attach(nova, server_id: str, volume_id: str) -> Any:
