@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -103,6 +104,25 @@ _FIELDS = {
     "app_cred_id": "c",
     "parent_audit_id": "pa",
 }
+
+
+def service_context(project: Any, *, name: str, roles: tuple[str, ...], ttl: float) -> TokenContext:
+    """The authority an internal service acts with in `project` (no user, no token): the same
+    checks as for an API caller with `roles` there, for `ttl` seconds."""
+    now = time.time()
+    return TokenContext(
+        user_id="",
+        user_name=name,
+        user_domain_id=project.domain_id,
+        project_id=project.pk,
+        project_name=project.name,
+        project_domain_id=project.domain_id,
+        roles=roles,
+        methods=(),
+        issued_at=now,
+        expires_at=now + ttl,
+        audit_id="",
+    )
 
 
 def new_audit_id() -> str:

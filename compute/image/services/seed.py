@@ -7,13 +7,12 @@ labelled as simulated; a site with real clusters registers real images (see docs
 from __future__ import annotations
 
 import io
-import time
 
 from compute.image.models import Image, Visibility
 from compute.image.services import data, images
 from compute.image.states import Status
 from identity.models import Project
-from identity.tokens import TokenContext
+from identity.tokens import TokenContext, service_context
 
 SEED_NAME = "cirros-0.6-simulated"
 SEED_SIZE = 4096
@@ -35,20 +34,7 @@ def seed_content() -> bytes:
 
 def _system_ctx(project: Project) -> TokenContext:
     """The authority bootstrap acts with: an admin of the owning project."""
-    now = time.time()
-    return TokenContext(
-        user_id="",
-        user_name="system",
-        user_domain_id=project.domain_id,
-        project_id=project.pk,
-        project_name=project.name,
-        project_domain_id=project.domain_id,
-        roles=("admin", "member", "reader"),
-        methods=(),
-        issued_at=now,
-        expires_at=now + 60,
-        audit_id="",
-    )
+    return service_context(project, name="system", roles=("admin", "member", "reader"), ttl=60)
 
 
 def seed_default_image(*, owner_project: Project) -> Image:

@@ -13,7 +13,6 @@ the owner's object store, `objectstore.bytes` charged, MD5/SHA-512 computed, `ac
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +22,7 @@ from compute.image.selectors import ListQuery, list_images
 from compute.image.services import data, images
 from compute.image.states import Status
 from identity.models import Project
-from identity.tokens import TokenContext
+from identity.tokens import TokenContext, service_context
 from portal.errors import Forbidden, NotFound
 
 logger = logging.getLogger(__name__)
@@ -35,20 +34,7 @@ NOT_INHERITED_PREFIXES = ("img_signature",)
 
 def project_ctx(project: Project) -> TokenContext:
     """The authority snapshots act with: a member of the project that owns the server and the image."""
-    now = time.time()
-    return TokenContext(
-        user_id="",
-        user_name="compute",
-        user_domain_id=project.domain_id,
-        project_id=project.pk,
-        project_name=project.name,
-        project_domain_id=project.domain_id,
-        roles=("member", "reader"),
-        methods=(),
-        issued_at=now,
-        expires_at=now + 3600,
-        audit_id="",
-    )
+    return service_context(project, name="compute", roles=("member", "reader"), ttl=3600)
 
 
 def inherited_properties(base_image_id: str) -> tuple[dict[str, str], int, int]:
