@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from compute.image.services.images import create_image
+from identity.tokens import service_context
 from tests.isolation import Probe, assert_isolated
 
 pytestmark = pytest.mark.django_db
 
 V = "/compute/v2.1"
 HEADERS = {"OpenStack-API-Version": "compute 2.47"}
+PROXY_HEADERS = {"OpenStack-API-Version": "compute 2.35"}
 
 
 @pytest.fixture
@@ -25,7 +28,17 @@ def victim(nova, admin_nova, booted):
     admin_nova.post("/flavors", body)
     admin_nova.post("/flavors/vf1/action", {"addTenantAccess": {"tenant": nova.project.pk}})
     address = booted["addresses"]["private"][0]["addr"]
-    return {"server": sid, "fingerprint": keypair["fingerprint"], "project": nova.project.pk, "address": address}
+    group = nova.post("/os-server-groups", {"server_group": {"name": "victim-group-91c2", "policies": ["affinity"]}})
+    ctx = service_context(nova.project, name="test", roles=("member", "reader"), ttl=60)
+    image = create_image(ctx, {"name": "victim-image-5d1e", "visibility": "private"}, actor=None)
+    return {
+        "server": sid,
+        "fingerprint": keypair["fingerprint"],
+        "project": nova.project.pk,
+        "address": address,
+        "group": group.json()["server_group"]["id"],
+        "image": str(image.pk),
+    }
 
 
 def probes(victim) -> list[Probe]:
@@ -64,6 +77,10 @@ def probes(victim) -> list[Probe]:
         ("POST", f"{V}/flavors/vf1/os-extra_specs", {"extra_specs": {"a": "b"}}),
         ("GET", f"{V}/flavors/vf1/os-flavor-access", None),
         ("POST", f"{V}/flavors/vf1/action", {"addTenantAccess": {"tenant": project}}),
+        ("GET", f"{V}/os-server-groups/{victim['group']}", None),
+        ("DELETE", f"{V}/os-server-groups/{victim['group']}", None),
+        ("GET", f"{server}/os-instance-actions", None),
+        ("GET", f"{server}/os-instance-actions/req-0", None),
     ]
     actions = [
         {"os-start": None},
@@ -73,13 +90,24 @@ def probes(victim) -> list[Probe]:
         {"confirmResize": None},
         {"revertResize": None},
         {"createImage": {"name": "x"}},
+        {"createBackup": {"name": "x", "backup_type": "daily", "rotation": 1}},
         {"lock": None},
         {"unlock": None},
         {"addSecurityGroup": {"name": "default"}},
         {"removeSecurityGroup": {"name": "default"}},
     ]
     urls += [("POST", f"{server}/action", body) for body in actions]
-    return [Probe(method, url, body, HEADERS) for method, url, body in urls]
+    image = f"{V}/images/{victim['image']}"
+    proxy = [  # Nova's image proxy is served up to 2.35 only
+        ("GET", image, None),
+        ("DELETE", image, None),
+        ("GET", f"{image}/metadata", None),
+        ("POST", f"{image}/metadata", {"metadata": {"a": "b"}}),
+        ("PUT", f"{image}/metadata/a", {"meta": {"a": "b"}}),
+    ]
+    return [Probe(method, url, body, HEADERS) for method, url, body in urls] + [
+        Probe(method, url, body, PROXY_HEADERS) for method, url, body in proxy
+    ]
 
 
 def forbidden(victim) -> list[str]:
@@ -90,6 +118,10 @@ def forbidden(victim) -> list[str]:
         "secret-tag",
         victim["fingerprint"],
         victim["address"],
+        victim["group"],
+        "victim-group-91c2",
+        victim["image"],
+        "victim-image-5d1e",
     ]
 
 
@@ -105,9 +137,17 @@ def test_outsider_listings_never_show_the_victims_objects(victim, other_nova):
         text = response.content.decode()
         for value in [*forbidden(victim), "victim-flavor", "victim-key"]:
             assert value not in text, (path, value)
+    for path in ("/os-server-groups", "/images/detail", "/images"):
+        response = other_nova.get(path, version="2.35")
+        assert response.status_code == 200, (path, response.content)
+        for value in forbidden(victim):
+            assert value not in response.content.decode(), (path, value)
 
 
 def test_victim_still_sees_everything_afterwards(victim, nova):
     server = nova.show(victim["server"])
     assert server["name"] == "victim-server-7f3a" and server["metadata"] == {"secret-key": "secret-value"}
     assert nova.get("/flavors/vf1").status_code == 200
+    assert nova.get(f"/images/{victim['image']}", version="2.35").json()["image"]["name"] == "victim-image-5d1e"
+    assert nova.get(f"/os-server-groups/{victim['group']}").json()["server_group"]["name"] == "victim-group-91c2"
+    assert nova.get(f"/servers/{victim['server']}/os-instance-actions").status_code == 200
